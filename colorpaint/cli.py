@@ -1,0 +1,400 @@
+"""colorpaint-cli: colorize, sequence, evaluate and list models without a window (no Qt)."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXIT_BAD_INPUT = 2
+BASELINES = ("none", "mean", "region-fill", "flow")
+
+
+def _fail(msg: str) -> int:
+    print(f"colorpaint-cli: error: {msg}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _session(args):
+    from .engine.session import Session
+
+    return Session(args.device)
+
+
+def _palette(args):
+    from .core.palette import parse_palette_arg, read_gpl
+
+    pal = []
+    if getattr(args, "palette", None):
+        pal += parse_palette_arg(args.palette)
+    if getattr(args, "palette_file", None):
+        pal += [c for _, c in read_gpl(args.palette_file)]
+    return tuple(tuple(int(v) for v in c) for c in pal)
+
+
+def cmd_models(args) -> int:
+    from .engine.weights import WeightsError, read_metadata
+    from .models import registry
+
+    rows = []
+    for name in registry.names():
+        s = registry.spec(name)
+        row = {"name": name, "title": s.title, "inputs": list(s.inputs), "weights": str(s.default_weights), "paper": s.paper}
+        try:
+            meta = read_metadata(s.default_weights)
+            row.update(version=meta.get("version", ""), trained=bool(meta.get("trained")), metrics=meta.get("metrics", {}))
+        except WeightsError as e:
+            row.update(version="", trained=False, metrics={}, problem=str(e))
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        state = "trained" if r["trained"] else ("untrained" if "problem" not in r else "no weights")
+        print(f"{r['name']:12s} {state:10s} inputs: {', '.join(r['inputs'])}")
+        print(f"{'':12s} weights: {r['weights']}" + (f" (version {r['version']})" if r.get("version") else ""))
+        for split, m in (r.get("metrics") or {}).items():
+            if isinstance(m, dict):
+                print(f"{'':12s} {split}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in m.items()))
+    return 0
+
+
+def cmd_colorize(args) -> int:
+    from .core.imageio import ImageError, load_image, load_rgba, save_image
+    from .engine import jobs
+    from .engine.pipeline import ColorizeRequest, colorize
+    from .engine.weights import WeightsError
+
+    try:
+        palette = _palette(args)
+        session = _session(args)
+        hints = load_rgba(args.hints) if args.hints else None
+        prev = load_image(args.prev) if args.prev else None
+        session.get(args.model, args.weights)
+    except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
+        return _fail(str(e))
+    out = Path(args.output)
+    status = 0
+    for src in args.inputs:
+        try:
+            img = load_image(src)
+            req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
+                                  work_size=args.work_size, weights=args.weights)
+            res = jobs.run(colorize(session, req))
+            rgb = res.composite
+            if args.flat:
+                from .engine.flat import flatten
+
+                rgb = flatten(img, res, hints, palette, gap=args.gap)
+            dst = save_image(out / (Path(src).stem + ".png"), rgb)
+            print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device})")
+        except (ImageError, WeightsError, ValueError) as e:
+            print(f"colorpaint-cli: error: {e}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+    return status
+
+
+def cmd_sequence(args) -> int:
+    from .core.frames import load_frames
+    from .core.imageio import ImageError, load_image, save_image
+    from .engine import jobs
+    from .engine.pipeline import ColorizeRequest
+    from .engine.sequence import colorize_sequence
+    from .engine.weights import WeightsError
+
+    try:
+        session = _session(args)
+        session.get(args.model, args.weights)
+        names, frames = load_frames(args.src)
+        keys = {}
+        for spec in args.key or []:
+            if "=" not in spec:
+                raise ValueError(f"--key expects NAME=COLOR.png, got {spec!r}")
+            name, path = spec.split("=", 1)
+            if name not in names:
+                raise ValueError(f"--key {name!r}: no frame of that name (frames are {names[0]} .. {names[-1]})")
+            keys[names.index(name)] = load_image(path)
+    except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
+        return _fail(str(e))
+    base = ColorizeRequest(frames[0], model=args.model, input_kind=args.input_kind, work_size=args.work_size, weights=args.weights)
+    out = Path(args.output)
+    t0 = time.perf_counter()
+    results, drift = jobs.run(colorize_sequence(session, frames, base, keys=keys, anchor=args.anchor))
+    for name, rgb in zip(names, results):
+        save_image(out / f"{name}.png", rgb)
+    print(f"{len(frames)} frames -> {out} in {time.perf_counter() - t0:.1f} s; max drift {max(drift):.2f}")
+    return 0
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def _pairs(folder: Path, kind: str, split: str | None):
+    """[(id, input RGB path or None, color path, kind)] for a pair folder."""
+    allowed = None
+    man = folder / "manifest.csv"
+    if split and man.exists():
+        with open(man, newline="") as fh:
+            allowed = {r["id"] for r in csv.DictReader(fh) if r.get("split") == split}
+    items = []
+    for c in sorted(folder.glob("*_color.png")):
+        pid = c.name[: -len("_color.png")]
+        if allowed is not None and pid not in allowed:
+            continue
+        line, gray = folder / f"{pid}_line.png", folder / f"{pid}_gray.png"
+        if kind in ("lineart", "auto") and line.exists():
+            items.append((pid, line, c, "lineart"))
+        if kind in ("gray", "auto") and (gray.exists() or kind == "gray"):
+            items.append((pid, gray if gray.exists() else None, c, "gray"))
+    return items
+
+
+def _sequences(folder: Path):
+    """[(name, [color frame paths], [input paths or None], kind)] for sequence folders."""
+    from .core.frames import list_frames
+
+    seqs = []
+    dirs = [folder] if (folder / "color").is_dir() or any(folder.glob("*.png")) else sorted(p for p in folder.iterdir() if p.is_dir())
+    for d in dirs:
+        if (d / "color").is_dir():
+            colors = list_frames(d / "color")
+            for sub, kind in (("line", "lineart"), ("gray", "gray")):
+                if (d / sub).is_dir():
+                    seqs.append((d.name, colors, list_frames(d / sub), kind))
+                    break
+            else:
+                seqs.append((d.name, colors, None, "gray"))
+        else:
+            frames = list_frames(d)
+            if frames:
+                seqs.append((d.name, frames, None, "gray"))
+    return seqs
+
+
+def _gray_input(color: np.ndarray) -> np.ndarray:
+    from .core.color import rgb_to_luma
+
+    g = rgb_to_luma(color)
+    return np.repeat(g[..., None], 3, 2)
+
+
+def _baseline(name: str, img: np.ndarray, kind: str, hints, mean_rgb):
+    from .core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
+
+    if name == "none":
+        return img
+    if name == "mean":
+        lab = rgb_to_lab(img)
+        mlab = rgb_to_lab(np.array([[mean_rgb]], np.uint8))[0, 0]
+        if kind == "gray":
+            lab[..., 1:] = mlab[1:]
+            return lab_to_rgb(lab)
+        fill = np.empty_like(img)
+        fill[:] = mean_rgb
+        ink = rgb_to_luma(img).astype(np.float32)[..., None] / 255.0
+        return (fill * ink + 0.5).astype(np.uint8)
+    if name == "region-fill":
+        from .core.regions import segment
+
+        labels, n = segment(rgb_to_luma(img), gap_close=2)
+        out = img.copy()
+        if hints is None or not (hints[..., 3] > 0).any():
+            return out
+        m = hints[..., 3] > 0
+        lab_h = rgb_to_lab(np.ascontiguousarray(hints[..., :3]))
+        cnt = np.bincount(labels[m], minlength=n + 1)
+        lab_out = rgb_to_lab(img)
+        L_in = lab_out[..., 0].copy()
+        for c in range(3):
+            s = np.bincount(labels[m], weights=lab_h[..., c][m], minlength=n + 1)
+            mean = np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
+            v = mean[labels]
+            ok = ~np.isnan(v) & (labels > 0)
+            lab_out[..., c][ok] = v[ok]
+        if kind == "gray":
+            lab_out[..., 0] = L_in
+        return lab_to_rgb(lab_out)
+    raise ValueError(f"unknown baseline {name!r}")
+
+
+def _train_mean_color(data_dirs) -> tuple[int, int, int]:
+    """Mean color of the training split's color images (the flat-fill baseline)."""
+    from .core.imageio import load_image
+
+    sums, n = np.zeros(3), 0
+    for d in data_dirs:
+        man = Path(d) / "manifest.csv"
+        ids = None
+        if man.exists():
+            with open(man, newline="") as fh:
+                ids = [r["id"] for r in csv.DictReader(fh) if r.get("split") == "train"][:200]
+        paths = [Path(d) / f"{i}_color.png" for i in ids] if ids else sorted(Path(d).glob("*_color.png"))[:200]
+        for p in paths:
+            if p.exists():
+                sums += load_image(p).reshape(-1, 3).mean(0)
+                n += 1
+    return tuple(int(v) for v in (sums / max(n, 1))) if n else (200, 180, 160)
+
+
+def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split: str | None = "val", limit: int | None = None,
+             weights: str | None = None, device: str | None = None, work_size: int = 256, flat: bool = False, seed: int = 0, session=None):
+    """Mean PSNR / SSIM / ΔE00 (and flicker for sequences) of ``model`` on ``data``."""
+    from .core import metrics
+    from .core.hints import simulate_hints
+    from .core.imageio import load_image
+    from .engine import jobs
+    from .engine.pipeline import ColorizeRequest, colorize
+
+    is_model = model not in BASELINES
+    if is_model and session is None:
+        from .engine.session import Session
+
+        session = Session(device)
+        session.get(model, weights)
+    mean_rgb = _train_mean_color([data]) if model == "mean" else None
+    per_kind: dict[str, dict[str, list]] = {}
+    flick: dict[str, list] = {}
+    rng = np.random.default_rng(seed)
+
+    def run_one(img, kind_, hints, prev=None, prev_img=None):
+        if not is_model:
+            return _baseline(model, img, kind_, hints, mean_rgb)
+        req = ColorizeRequest(img, model=model, hints=hints, prev=prev, prev_image=prev_img, input_kind=kind_, weights=weights, work_size=work_size)
+        res = jobs.run(colorize(session, req))
+        if flat:
+            from .engine.flat import flatten
+
+            return flatten(img, res, hints, (), gap=2)
+        return res.composite
+
+    def add(kind_, out, gt):
+        d = per_kind.setdefault(kind_, {"psnr": [], "ssim": [], "de00": []})
+        d["psnr"].append(metrics.psnr(out, gt))
+        d["ssim"].append(metrics.ssim(out, gt))
+        d["de00"].append(metrics.mean_delta_e2000(out, gt))
+
+    pairs = _pairs(data, kind, split)
+    if pairs:
+        if limit:
+            pairs = pairs[:limit]
+        for pid, inp, cpath, kind_ in pairs:
+            gt = load_image(cpath)
+            img = load_image(inp) if inp is not None else _gray_input(gt)
+            hints = simulate_hints(gt, hints_n, rng) if hints_n else None
+            add(kind_, run_one(img, kind_, hints), gt)
+    else:
+        seqs = _sequences(data)
+        if not seqs:
+            raise ValueError(f"{data}: no <id>_color.png pairs and no sequence folders found")
+        if limit:
+            seqs = seqs[:limit]
+        for name, cpaths, ipaths, kind_ in seqs:
+            gts = [load_image(p) for p in cpaths]
+            ins = [load_image(p) for p in ipaths] if ipaths else [_gray_input(g) for g in gts]
+            outs, prev, prev_img = [], None, None
+            for t, (img, gt) in enumerate(zip(ins, gts)):
+                hints = simulate_hints(gt, hints_n, rng) if hints_n else None
+                if model == "flow" and t > 0:
+                    from .engine.pipeline import warp_previous
+                    from .core.color import rgb_to_luma
+
+                    out = warp_previous(outs[-1], rgb_to_luma(ins[t - 1]), rgb_to_luma(img))
+                elif model == "flow":
+                    out = gt  # the key frame: the artist's colors
+                else:
+                    out = run_one(img, kind_, hints, prev, prev_img)
+                outs.append(out)
+                prev, prev_img = out, img
+                add(kind_, out, gt)
+            flick.setdefault(kind_, []).append(metrics.flicker(outs, gts))
+    report = {}
+    for k, d in per_kind.items():
+        report[k] = {m: float(np.mean(v)) for m, v in d.items()} | {"n": len(d["psnr"])}
+        if k in flick:
+            report[k]["flicker"] = float(np.mean(flick[k]))
+    return report
+
+
+def cmd_evaluate(args) -> int:
+    from .core.imageio import ImageError
+    from .engine.weights import WeightsError
+
+    try:
+        rep = evaluate(args.model, Path(args.data), args.hints, args.input_kind, args.split or None, args.limit, args.weights, args.device,
+                       args.work_size, args.flat)
+    except (ImageError, WeightsError, ValueError, KeyError) as e:
+        return _fail(str(e))
+    for k, m in rep.items():
+        extra = f"  flicker {m['flicker']:+.3f}" if "flicker" in m else ""
+        print(f"{args.model:12s} {k:8s} n={m['n']:4d}  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  ΔE00 {m['de00']:.2f}{extra}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": args.model, "hints": args.hints, "flat": args.flat, "data": str(args.data), "results": rep}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .models import registry
+
+    p = argparse.ArgumentParser(prog="colorpaint-cli", description="Colorize line art and grayscale frames without the window.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    names = registry.names()
+
+    m = sub.add_parser("models", help="list the registered models")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    def common(sp):
+        sp.add_argument("--weights", help="a weights file to use instead of the bundled one")
+        sp.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
+        sp.add_argument("--input-kind", default="auto", choices=["auto", "lineart", "gray"])
+        sp.add_argument("--work-size", type=int, default=256, help="long side the network runs at (output keeps full size)")
+
+    c = sub.add_parser("colorize", help="colorize images")
+    c.add_argument("inputs", nargs="+")
+    c.add_argument("-o", "--output", required=True)
+    c.add_argument("--model", default="auto", choices=names)
+    c.add_argument("--hints", help="RGBA PNG; every pixel with alpha > 0 is a color hint")
+    c.add_argument("--prev", help="previous colored frame (temporal model)")
+    c.add_argument("--palette", help="comma-separated hex colors, e.g. #ff0000,#00aa00")
+    c.add_argument("--palette-file", help="GIMP .gpl palette")
+    c.add_argument("--flat", action="store_true", help="one flat color per closed line-art region")
+    c.add_argument("--gap", type=int, default=2, help="line gaps up to this many pixels do not leak (flat mode)")
+    common(c)
+    c.set_defaults(func=cmd_colorize)
+
+    s = sub.add_parser("sequence", help="colorize a shot (folder of frames or video)")
+    s.add_argument("src")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--model", default="temporal", choices=names)
+    s.add_argument("--key", action="append", help="NAME=COLOR.png: frame NAME's colors are given")
+    s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
+    common(s)
+    s.set_defaults(func=cmd_sequence)
+
+    e = sub.add_parser("evaluate", help="PSNR, SSIM, ΔE00 (and flicker) on held-out data")
+    e.add_argument("--model", required=True, choices=names + list(BASELINES))
+    e.add_argument("--data", required=True)
+    e.add_argument("--hints", type=int, default=0, help="simulated point hints per image")
+    e.add_argument("--split", default="val", help="manifest split to use when DIR has manifest.csv ('' for all)")
+    e.add_argument("--limit", type=int, default=None)
+    e.add_argument("--flat", action="store_true")
+    e.add_argument("--json")
+    common(e)
+    e.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

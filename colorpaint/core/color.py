@@ -1,0 +1,78 @@
+"""Color-space conversions: the one home of ColorPaint's scaling constants.
+
+Conventions used everywhere in ColorPaint:
+
+* images cross module boundaries as ``HxWx3 uint8 RGB`` (sRGB, D65);
+* CIELAB is ``HxWx3 float32`` with L in [0, 100] and a, b roughly in [-128, 127];
+* networks see Lab normalised by :func:`lab_to_net`: L/50 - 1 and a/110, b/110, so every
+  channel lies in about [-1, 1].
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+L_SCALE = 50.0  # network L = L / 50 - 1
+AB_SCALE = 110.0  # network ab = ab / 110
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """``HxWx3 uint8 RGB`` (or float in [0, 1]) -> ``HxWx3 float32 Lab``."""
+    if rgb.dtype == np.uint8:
+        f = rgb.astype(np.float32) / 255.0
+    else:
+        f = np.clip(rgb.astype(np.float32), 0.0, 1.0)
+    return cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2Lab)
+
+
+def lab_to_rgb_float(lab: np.ndarray) -> np.ndarray:
+    """``HxWx3 float32 Lab`` -> ``HxWx3 float32 RGB`` in [0, 1] (clipped to gamut)."""
+    lab = np.ascontiguousarray(lab.astype(np.float32))
+    lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """``HxWx3 float32 Lab`` -> ``HxWx3 uint8 RGB``."""
+    return (lab_to_rgb_float(lab) * 255.0 + 0.5).astype(np.uint8)
+
+
+def rgb_to_luma(rgb: np.ndarray) -> np.ndarray:
+    """``HxWx3 uint8 RGB`` -> ``HxW uint8`` ITU-R 601 luma (what ``Image.convert('L')`` gives)."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def luma_to_L(gray: np.ndarray) -> np.ndarray:
+    """``HxW uint8`` gray -> ``HxW float32`` L in [0, 100] (gray treated as an sRGB neutral)."""
+    g = np.repeat(gray[..., None], 3, axis=2)
+    return rgb_to_lab(g)[..., 0]
+
+
+def lab_to_net(lab: np.ndarray) -> np.ndarray:
+    """``...x3 float32 Lab`` -> normalised network values (channels last)."""
+    out = np.empty_like(lab, dtype=np.float32)
+    out[..., 0] = lab[..., 0] / L_SCALE - 1.0
+    out[..., 1:] = lab[..., 1:] / AB_SCALE
+    return out
+
+
+def net_to_lab(net: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`lab_to_net` (channels last)."""
+    out = np.empty_like(net, dtype=np.float32)
+    out[..., 0] = (net[..., 0] + 1.0) * L_SCALE
+    out[..., 1:] = net[..., 1:] * AB_SCALE
+    return out
+
+
+def L_to_net(L: np.ndarray) -> np.ndarray:
+    return (L.astype(np.float32) / L_SCALE - 1.0).astype(np.float32)
+
+
+def parse_hex_color(text: str) -> tuple[int, int, int]:
+    """'#ff8800', 'ff8800' or 'f80' -> (r, g, b). Raises ValueError with the bad text."""
+    t = text.strip().lstrip("#")
+    if len(t) == 3:
+        t = "".join(c * 2 for c in t)
+    if len(t) != 6 or any(c not in "0123456789abcdefABCDEF" for c in t):
+        raise ValueError(f"not a hex color: {text!r} (expected e.g. #ff8800)")
+    return int(t[0:2], 16), int(t[2:4], 16), int(t[4:6], 16)

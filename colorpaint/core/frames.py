@@ -1,0 +1,101 @@
+"""Frame sources: a folder of frames (natural sort) or a video file."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .imageio import IMAGE_EXTS, ImageError, load_image
+
+VIDEO_EXTS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif"}
+
+
+def natural_key(p: Path):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
+
+
+def list_frames(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")]
+    return sorted(files, key=natural_key)
+
+
+def is_video(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTS
+
+
+def video_info(path: str | Path) -> tuple[int, float]:
+    """(frame count, fps) of a video; raises ImageError if it cannot be opened or has no frames."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise ImageError(f"{path}: cannot open video")
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(cap.get(cv2.CAP_PROP_FPS)) or 24.0
+        ok, _ = cap.read()
+        if not ok:
+            raise ImageError(f"{path}: video has no frames")
+        return max(n, 1), fps
+    finally:
+        cap.release()
+
+
+def read_video(path: str | Path, start: int = 0, stop: int | None = None, step: int = 1):
+    """Yield (index, HxWx3 uint8 RGB) frames of a video; raises ImageError when it has none."""
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise ImageError(f"{path}: cannot open video")
+    got = False
+    try:
+        i = 0
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if i >= start and (stop is None or i < stop) and (i - start) % step == 0:
+                got = True
+                yield i, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            i += 1
+            if stop is not None and i >= stop:
+                break
+    finally:
+        cap.release()
+    if not got:
+        raise ImageError(f"{path}: video has no frames" + (" in the requested range" if start or stop else ""))
+
+
+def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
+    """(names, frames) from a folder or a video. Frames are HxWx3 uint8 RGB."""
+    src = Path(src)
+    if src.is_dir():
+        paths = list_frames(src)
+        if not paths:
+            raise ImageError(f"{src}: folder holds no image frames")
+        return [p.stem for p in paths], [load_image(p) for p in paths]
+    if is_video(src):
+        names, frames = [], []
+        for i, f in read_video(src):
+            names.append(f"frame_{i:05d}")
+            frames.append(f)
+        return names, frames
+    raise ImageError(f"{src}: not a folder of frames or a video file")
+
+
+def write_video(path: str | Path, frames, fps: float = 24.0) -> Path:
+    """Write HxWx3 uint8 RGB frames as an MP4 (mp4v) video."""
+    path = Path(path)
+    frames = list(frames)
+    if not frames:
+        raise ValueError("no frames to write")
+    h, w = frames[0].shape[:2]
+    tmp = path.with_name(".tmp-" + path.name)
+    vw = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not vw.isOpened():
+        raise ImageError(f"{path}: cannot write video")
+    for f in frames:
+        vw.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    vw.release()
+    tmp.replace(path)
+    return path

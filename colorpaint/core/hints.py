@@ -1,0 +1,145 @@
+"""Hint maps: artist strokes and simulated point hints, as ``HxWx4 uint8 RGBA``.
+
+Every pixel with alpha > 0 is a color hint; the engine turns the map into the networks'
+4-channel form (Lab times mask, then mask).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .color import lab_to_net, rgb_to_lab
+
+
+def empty_hints(h: int, w: int) -> np.ndarray:
+    return np.zeros((h, w, 4), np.uint8)
+
+
+def resize_hints(hints: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Scale a hint map to HxW keeping hints crisp (nearest) and never dropping a small one."""
+    if hints.shape[:2] == (h, w):
+        return hints
+    out = cv2.resize(hints, (w, h), interpolation=cv2.INTER_NEAREST)
+    if h < hints.shape[0] or w < hints.shape[1]:
+        # shrinking can skip 1-pixel hints: keep any hint pixel by max-pooling the mask
+        m = cv2.resize((hints[..., 3] > 0).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0
+        missing = m & (out[..., 3] == 0)
+        if missing.any():
+            ys, xs = np.nonzero(missing)
+            sy, sx = hints.shape[0] / h, hints.shape[1] / w
+            src = hints[..., 3] > 0
+            for y, x in zip(ys, xs):
+                y0, y1, x0, x1 = int(y * sy), max(int((y + 1) * sy), int(y * sy) + 1), int(x * sx), max(int((x + 1) * sx), int(x * sx) + 1)
+                cy, cx = np.nonzero(src[y0:y1, x0:x1])
+                if len(cy):
+                    out[y, x] = hints[y0 + cy[0], x0 + cx[0]]
+    return out
+
+
+def hints_to_net(hints: np.ndarray | None, h: int, w: int) -> np.ndarray:
+    """``HxWx4 uint8 RGBA`` (or None) -> ``4xhxw float32``: Lab (network scale) * mask, mask."""
+    out = np.zeros((4, h, w), np.float32)
+    if hints is None:
+        return out
+    hints = resize_hints(hints, h, w)
+    m = hints[..., 3] > 0
+    if not m.any():
+        return out
+    lab = lab_to_net(rgb_to_lab(np.ascontiguousarray(hints[..., :3])))
+    for c in range(3):
+        out[c] = lab[..., c] * m
+    out[3] = m
+    return out
+
+
+def simulate_hints(color: np.ndarray, n: int, rng: np.random.Generator, sizes=(1, 9), mask: np.ndarray | None = None) -> np.ndarray:
+    """Point hints taken from a ground-truth ``HxWx3 uint8 RGB`` image (Zhang et al. 2017).
+
+    ``n`` random points (uniform, or inside ``mask``); each hint is a square patch of side
+    1..9 px carrying the patch's mean color. Returns ``HxWx4 uint8 RGBA``.
+    """
+    h, w = color.shape[:2]
+    out = np.zeros((h, w, 4), np.uint8)
+    if n <= 0:
+        return out
+    if mask is not None and mask.any():
+        ys, xs = np.nonzero(mask)
+        pick = rng.integers(0, len(ys), n)
+        pts = zip(ys[pick], xs[pick])
+    else:
+        pts = zip(rng.integers(0, h, n), rng.integers(0, w, n))
+    for y, x in pts:
+        s = int(rng.integers(sizes[0], sizes[1] + 1))
+        y0, x0 = max(0, y - s // 2), max(0, x - s // 2)
+        y1, x1 = min(h, y0 + s), min(w, x0 + s)
+        out[y0:y1, x0:x1, :3] = color[y0:y1, x0:x1].reshape(-1, 3).mean(0).astype(np.uint8)
+        out[y0:y1, x0:x1, 3] = 255
+    return out
+
+
+def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
+    """Vector strokes -> ``HxWx4 uint8 RGBA`` hint map.
+
+    Each stroke is a mapping with ``points`` [(x, y), ...] in image pixels, ``color``
+    (r, g, b), ``size`` (brush diameter, px), ``opacity`` (0..1) and optional
+    ``erase`` (True removes hints). Later strokes paint over earlier ones.
+    """
+    out = np.zeros((h, w, 4), np.uint8)
+    for s in strokes:
+        pts = np.round(np.asarray(s["points"], np.float64) * 16).astype(np.int32)  # 4 fractional bits
+        if len(pts) == 0:
+            continue
+        r = max(1, int(round(float(s.get("size", 8)) / 2)))
+        layer = np.zeros((h, w), np.uint8)
+        if len(pts) == 1:
+            cv2.circle(layer, tuple(int(v) for v in pts[0]), r * 16, 255, -1, cv2.LINE_8, 4)
+        else:
+            cv2.polylines(layer, [pts.reshape(-1, 1, 2)], False, 255, 2 * r, cv2.LINE_8, 4)
+            for p in (pts[0], pts[-1]):
+                cv2.circle(layer, tuple(int(v) for v in p), r * 16, 255, -1, cv2.LINE_8, 4)
+        m = layer > 0
+        if s.get("erase"):
+            out[m] = 0
+        else:
+            a = int(round(255 * float(s.get("opacity", 1.0))))
+            out[m, :3] = np.asarray(s["color"], np.uint8)
+            out[m, 3] = max(1, a)
+    return out
+
+
+def spread_hints(line: np.ndarray, hints_net: np.ndarray, gap_close: int = 1) -> np.ndarray:
+    """Spread each hint over its closed line-art region: ``4xHxW float32``.
+
+    ``line``: HxW uint8 line art; ``hints_net``: 4xHxW from :func:`hints_to_net`. Every
+    region that holds hint pixels gets their mean (network-scaled Lab) color and mask 1.
+    This is what a flood fill does with hints; the networks take it as an extra input and
+    learn where to follow it and where lines are open or shading changes the color.
+    """
+    from .regions import segment
+
+    out = np.zeros_like(hints_net)
+    m = hints_net[3] > 0
+    if not m.any():
+        return out
+    labels, n = segment(line, gap_close=gap_close)
+    lab_m = labels[m]
+    cnt = np.bincount(lab_m, minlength=n + 1).astype(np.float64)
+    has = cnt > 0
+    has[0] = False  # line pixels are not a region
+    if not has.any():
+        return out
+    sel = has[labels]
+    for c in range(3):
+        mean = np.bincount(lab_m, weights=hints_net[c][m], minlength=n + 1) / np.maximum(cnt, 1)
+        out[c] = np.where(sel, mean[labels], 0.0)
+    out[3] = sel
+    return out.astype(np.float32)
+
+
+def hint_inputs(line: np.ndarray | None, hints_net: np.ndarray) -> np.ndarray:
+    """The networks' 8-channel hint input: raw hints (4) + region-spread hints (4).
+
+    ``line`` is the HxW uint8 line art at the same size, or None for grayscale input (no
+    closed regions: the spread channels stay empty)."""
+    spread = spread_hints(line, hints_net) if line is not None else np.zeros_like(hints_net)
+    return np.concatenate([hints_net, spread], 0)

@@ -1,0 +1,352 @@
+"""Cel-animation regions: line masks, closed-region segmentation, flat fills, palette snapping
+and region matching between frames.
+
+Conventions:
+
+* line art is ``HxW uint8`` gray or ``HxWx3 uint8 RGB`` (dark lines on a light background);
+* a label image is ``HxW int32``: 0 on line pixels, 1..n for the closed regions between lines;
+* a *region table* is an ``(n+1)x3 float32`` Lab array indexed by label (row 0 is unused);
+* Lab is CIELAB with L in [0, 100] (see :mod:`colorpaint.core.color`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from .color import rgb_to_lab
+from .metrics import delta_e2000
+
+_OTSU_CLAMP = (64, 200)  # keeps Otsu sane on near-blank or grey-shaded line art
+_K3 = np.ones((3, 3), np.uint8)
+
+
+# --------------------------------------------------------------------------- line mask
+def line_mask(img: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """``HxW bool`` mask, True on line pixels.
+
+    ``img``: ``HxW uint8`` gray, ``HxWx3 uint8 RGB`` or an ``HxW bool`` mask (returned as is).
+
+    For RGB the test value is ``min(R, G, B)``: a pixel is a line if *any* channel is dark.
+    That catches dark lines (all channels low) and saturated coloured lines (pure red, green,
+    blue, yellow... all have a channel near 0), while light/pastel colours and white do not
+    count. For gray input it is the gray value itself, so a gray RGB image gives the same mask.
+
+    ``threshold``: pixels with value <= threshold are lines. Default: Otsu on the test value,
+    clamped to [64, 200] so anti-aliased edges are split roughly at half coverage and a page
+    with no real lines does not get a nonsense threshold; an image with almost no contrast
+    uses 128.
+    """
+    if img.dtype == bool:
+        return img
+    if img.dtype != np.uint8:
+        raise ValueError(f"line art must be uint8 or bool, got {img.dtype}")
+    if img.ndim == 3:
+        r, g, b = cv2.split(np.ascontiguousarray(img[..., :3]))
+        v = cv2.min(cv2.min(r, g), b)
+    else:
+        v = img
+    if threshold is None:
+        lo, hi, _, _ = cv2.minMaxLoc(v)
+        if hi - lo < 64:
+            threshold = 128
+        else:
+            t, _ = cv2.threshold(v, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            threshold = min(max(t, _OTSU_CLAMP[0]), _OTSU_CLAMP[1])
+    # cv2.threshold writes 0/1 bytes, which view as bool without a copy (faster than v <= t).
+    return cv2.threshold(v, threshold, 1, cv2.THRESH_BINARY_INV)[1].view(bool)
+
+
+# --------------------------------------------------------------------------- segmentation
+def segment(lineart: np.ndarray, gap_close: int = 2) -> tuple[np.ndarray, int]:
+    """Closed regions between lines -> ``(labels HxW int32, n)``; 0 on line pixels, 1..n regions.
+
+    ``lineart``: anything :func:`line_mask` accepts (gray, RGB or a ready bool mask).
+
+    Gap closing: the line mask is dilated by a disk of radius ``r = ceil(gap_close / 2)``, so
+    a break of up to ``gap_close`` pixels is sealed, then the background is split into
+    4-connected components (4-connectivity so a diagonal 1-px line still separates). The
+    pixels the dilation took from the regions (the *ring*) are given back by geodesic growth
+    (``r+1`` steps of 3x3 dilation of the labels, restricted to the ring), so every region
+    again reaches its lines; a break is filled from both sides and regions never merge.
+    Ring pixels still unlabelled after that are slivers between nearly touching lines (wedges
+    where lines meet at a shallow angle) or pockets swallowed whole by the dilation: each
+    such component joins the region it touches most, or becomes its own region if it touches
+    none (e.g. a tiny highlight). Growing slivers step by step would cost far more.
+    ``gap_close=0`` disables closing.
+    """
+    m8 = np.ascontiguousarray(line_mask(lineart)).view(np.uint8)
+    r = math.ceil(gap_close / 2) if gap_close > 0 else 0
+    wall = cv2.dilate(m8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r else m8
+    n, labels = cv2.connectedComponents(1 - wall, connectivity=4, ltype=cv2.CV_32S)
+    n -= 1
+    if not r:
+        return labels, n
+
+    todo = cv2.subtract(wall, m8)  # the ring (0/1): taken by the dilation, not real line
+    # float32 labels are exact below 2**24 regions; cv2.dilate has no int32 path.
+    labf = labels.astype(np.float32)
+    for _ in range(r + 1):  # r+1 steps fill a break of 2r px from both sides
+        grown = cv2.dilate(labf, _K3)
+        take = cv2.bitwise_and(todo, (grown > 0).view(np.uint8))
+        np.copyto(labf, grown, where=take.view(bool))
+        todo = cv2.subtract(todo, take)
+        if not cv2.countNonZero(todo) or not cv2.countNonZero(take):
+            break
+    todo = todo.view(bool)
+    if todo.any():
+        n = _merge_leftovers(labf, todo, n)
+    return labf.astype(np.int32), n
+
+
+def _merge_leftovers(labf: np.ndarray, todo: np.ndarray, n: int) -> int:
+    """Give each 4-connected component of ``todo`` the region it touches most, in place.
+
+    Components touching no region get new labels ``n+1, ...``; returns the new region count.
+    """
+    k, comp = cv2.connectedComponents(todo.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    # Seen from the component side (a labelled pixel between two components would only
+    # report one of them): each leftover pixel names the largest region label next to it.
+    near = cv2.dilate(labf, _K3)[todo]
+    cid = comp[todo]
+    touch = near > 0
+    pairs, cnt = np.unique(cid[touch].astype(np.int64) * (n + 1) + near[touch].astype(np.int64),
+                           return_counts=True)
+    target = np.zeros(k, np.int64)
+    if len(pairs):
+        order = np.lexsort((-cnt, pairs // (n + 1)))  # by component, most contacts first
+        pc = pairs[order] // (n + 1)
+        first = order[np.r_[True, pc[1:] != pc[:-1]]]
+        target[pairs[first] // (n + 1)] = pairs[first] % (n + 1)
+    alone = np.flatnonzero(target == 0)[1:]  # skip component 0 (not todo)
+    target[alone] = n + 1 + np.arange(len(alone))
+    labf[todo] = target[comp[todo]]
+    return n + len(alone)
+
+
+# --------------------------------------------------------------------------- per-region statistics
+def region_median(labels: np.ndarray, values: np.ndarray,
+                  n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-label, per-channel median of ``values`` (exact, computed in float32).
+
+    ``labels``: nonnegative int array of any shape; ``values``: same shape plus a channel
+    axis (``...xC``). Returns ``(medians (n+1)xC float32, counts (n+1) int64)``; rows of labels
+    with no pixels are NaN. ``n`` defaults to ``labels.max()``.
+
+    Vectorized: per channel, one ``np.sort`` of a 64-bit key ``label << 32 | order(value)``
+    (``order`` maps float32 bits to an order-preserving uint32) groups the values by label in
+    sorted order; the middle element(s) of each group sit at ``start + (count-1)//2`` and
+    ``start + count//2``. About 25x faster than ``np.lexsort`` on 4 Mpixels.
+    """
+    lab = labels.reshape(-1)
+    vals = np.asarray(values, np.float32).reshape(lab.size, -1)
+    if n is None:
+        n = int(lab.max()) if lab.size else 0
+    counts = np.bincount(lab, minlength=n + 1)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    lo = (starts + (counts - 1) // 2)[has]
+    hi = (starts + counts // 2)[has]
+    high = lab.astype(np.uint64) << np.uint64(32)
+    out = np.full((n + 1, vals.shape[1]), np.nan, np.float32)
+    for c in range(vals.shape[1]):
+        srt = np.sort(high | _f32_to_ordered(np.ascontiguousarray(vals[:, c])))
+        med_lo = _ordered_to_f32((srt[lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        med_hi = _ordered_to_f32((srt[hi] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        out[has, c] = 0.5 * (med_lo.astype(np.float64) + med_hi)
+    return out, counts
+
+
+def _f32_to_ordered(v: np.ndarray) -> np.ndarray:
+    """float32 -> uint32 whose unsigned order is the float order (flip negatives, set sign on rest)."""
+    b = v.view(np.uint32)
+    return np.where(b >> 31 == 1, ~b, b | np.uint32(0x80000000)).astype(np.uint64)
+
+
+def _ordered_to_f32(m: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_f32_to_ordered` (on uint32)."""
+    return np.where(m >> 31 == 1, m & np.uint32(0x7FFFFFFF), ~m).astype(np.uint32).view(np.float32)
+
+
+def paint_regions(labels: np.ndarray, region_lab: np.ndarray, base_lab: np.ndarray) -> np.ndarray:
+    """``HxWx3 float32``: ``region_lab[label]`` on region pixels, ``base_lab`` on line pixels."""
+    out = np.array(base_lab, dtype=np.float32, copy=True)
+    m = labels > 0
+    out[m] = region_lab[labels[m]]
+    return out
+
+
+def flat_fill(labels: np.ndarray, lab_pred: np.ndarray, hints_rgba: np.ndarray | None = None) -> np.ndarray:
+    """One flat colour per region -> ``HxWx3 float32 Lab``.
+
+    ``labels``: ``HxW int32`` from :func:`segment`; ``lab_pred``: ``HxWx3 float32 Lab``
+    prediction. Each region takes the per-channel median of the prediction inside it (robust
+    to stray pixels and soft edges bleeding across lines). If user hints
+    (``hints_rgba``: ``HxWx4 uint8 RGBA``, hint where alpha > 0) fall inside a region, the
+    region takes the median of their Lab colours instead: the user is always right. Hints on
+    line pixels are ignored. Line pixels (label 0) keep ``lab_pred``.
+    """
+    n = int(labels.max())
+    region, _ = region_median(labels, lab_pred, n)
+    if hints_rgba is not None:
+        hm = (hints_rgba[..., 3] > 0) & (labels > 0)
+        if hm.any():
+            hint_lab = rgb_to_lab(np.ascontiguousarray(hints_rgba[..., :3][hm])[None])[0]
+            hmed, hcount = region_median(labels[hm], hint_lab, n)
+            region[hcount > 0] = hmed[hcount > 0]
+    return paint_regions(labels, region, lab_pred)
+
+
+# --------------------------------------------------------------------------- palettes
+def snap_to_palette(lab_colors: np.ndarray, palette_lab: np.ndarray) -> np.ndarray:
+    """Index of the nearest palette colour (CIEDE2000) for each colour -> ``N int64``.
+
+    ``lab_colors``: ``Nx3`` Lab; ``palette_lab``: ``Kx3`` Lab (K >= 1).
+    """
+    lab_colors = np.asarray(lab_colors, np.float32).reshape(-1, 3)
+    palette_lab = np.asarray(palette_lab, np.float32).reshape(-1, 3)
+    if len(palette_lab) == 0:
+        raise ValueError("empty palette")
+    return np.argmin(delta_e2000(lab_colors[:, None, :], palette_lab[None, :, :]), axis=1)
+
+
+def palette_to_lab(palette_rgb: Sequence[Sequence[int]]) -> np.ndarray:
+    """List of ``(r, g, b)`` 0..255 -> ``Kx3 float32 Lab``."""
+    arr = np.asarray(palette_rgb, np.uint8).reshape(1, -1, 3)
+    return rgb_to_lab(arr)[0]
+
+
+def snap_regions(labels: np.ndarray, region_lab: np.ndarray,
+                 palette_rgb: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Snap every region's colour to its nearest palette colour (CIEDE2000).
+
+    ``labels``: ``HxW int32``; ``region_lab``: region table ``(n+1)x3`` Lab (row = label);
+    ``palette_rgb``: list of ``(r, g, b)``. Returns ``(snapped (n+1)x3 float32 Lab, index
+    (n+1) int32)``; only labels present in ``labels`` (and > 0) are snapped, other rows keep
+    their colour and get index -1. Paint with :func:`paint_regions`.
+    """
+    pal = palette_to_lab(palette_rgb)
+    region_lab = np.asarray(region_lab, np.float32)
+    present = np.bincount(labels.ravel(), minlength=len(region_lab))[: len(region_lab)] > 0
+    present[0] = False
+    idx = np.full(len(region_lab), -1, np.int32)
+    idx[present] = snap_to_palette(region_lab[present], pal)
+    snapped = region_lab.copy()
+    snapped[present] = pal[idx[present]]
+    return snapped, idx
+
+
+# --------------------------------------------------------------------------- frame-to-frame matching
+def estimate_shift(lines_prev: np.ndarray, lines_cur: np.ndarray) -> tuple[int, int]:
+    """Global integer translation ``(dx, dy)`` such that ``prev[y, x]`` appears at ``cur[y+dy, x+dx]``.
+
+    Inputs are ``HxW bool`` line masks (same size). Phase correlation (Hann-windowed) gives a
+    candidate; it is kept only if it aligns more line pixels than no shift at all, so a failed
+    correlation on a static shot cannot make things worse.
+    """
+    a = lines_prev.astype(np.float32)
+    b = lines_cur.astype(np.float32)
+    win = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (sx, sy), _ = cv2.phaseCorrelate(a, b, win)
+    cand = (int(round(sx)), int(round(sy)))
+    if cand == (0, 0):
+        return cand
+    agree0 = np.count_nonzero(lines_prev & lines_cur)
+    agree1 = np.count_nonzero(shift_image(lines_prev, *cand, fill=False) & lines_cur)
+    return cand if agree1 > agree0 else (0, 0)
+
+
+def shift_image(img: np.ndarray, dx: int, dy: int, fill=0) -> np.ndarray:
+    """Integer translation: ``out[y+dy, x+dx] = img[y, x]``; uncovered pixels get ``fill``."""
+    h, w = img.shape[:2]
+    out = np.full_like(img, fill)
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        img[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def match_region_ids(labels_prev: np.ndarray, labels_cur: np.ndarray, min_iou: float = 0.4,
+                     min_cover: float = 0.75, min_area_ratio: float = 0.25,
+                     shift: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """For each current region, the previous region it continues -> ``(prev_id (n_cur+1) int32, shift)``.
+
+    ``labels_prev``/``labels_cur``: ``HxW int32`` label images of consecutive frames.
+    ``prev_id[c]`` is -1 when region ``c`` has no convincing match (and for row 0).
+
+    1. The global translation is estimated from the line masks (:func:`estimate_shift`)
+       unless ``shift`` is given, and the previous labels are moved by it.
+    2. Every overlapping (current, previous) pair gets IoU, cover (overlap / current area),
+       area ratio (small / large) and centroid distance.
+    3. Each current region picks the previous region with the highest IoU; exact ties are
+       broken by the smaller centroid distance.
+    4. The pick is accepted if IoU >= ``min_iou``, or — for a region split off a larger one,
+       where IoU is low but the colour is still inherited — if cover >= ``min_cover``, area
+       ratio >= ``min_area_ratio`` and the centroids lie within half the larger region's size.
+    """
+    if labels_prev.shape != labels_cur.shape:
+        raise ValueError(f"label images differ in size: {labels_prev.shape} vs {labels_cur.shape}")
+    if shift is None:
+        shift = estimate_shift(labels_prev == 0, labels_cur == 0)
+    prv = shift_image(labels_prev, *shift, fill=0).ravel()
+    cur = labels_cur.ravel()
+    n_cur, n_prev = int(cur.max()), int(labels_prev.max())
+    prev_id = np.full(n_cur + 1, -1, np.int32)
+
+    both = (cur > 0) & (prv > 0)
+    if not both.any():
+        return prev_id, shift
+    key = cur[both].astype(np.int64) * (n_prev + 1) + prv[both]
+    if (n_cur + 1) * (n_prev + 1) <= 1 << 24:  # dense count is much faster than unique
+        inter = np.bincount(key, minlength=(n_cur + 1) * (n_prev + 1))
+        pairs = np.flatnonzero(inter)
+        inter = inter[pairs]
+    else:
+        pairs, inter = np.unique(key, return_counts=True)
+    pc, pp = pairs // (n_prev + 1), pairs % (n_prev + 1)
+
+    ys, xs = np.divmod(np.arange(cur.size, dtype=np.int64), labels_cur.shape[1])
+    ac, cxc, cyc = _area_centroid(cur, xs, ys, n_cur)
+    ap, cxp, cyp = _area_centroid(prv, xs, ys, n_prev)
+    a_c, a_p = ac[pc], ap[pp]
+    iou = inter / (a_c + a_p - inter)
+    dist = np.hypot(cxc[pc] - cxp[pp], cyc[pc] - cyp[pp])
+
+    order = np.lexsort((dist, -np.round(iou, 9), pc))
+    first = order[np.r_[True, pc[order][1:] != pc[order][:-1]]]
+    c, p = pc[first], pp[first]
+    i, d = iou[first], dist[first]
+    cover = inter[first] / a_c[first]
+    ratio = np.minimum(a_c[first], a_p[first]) / np.maximum(a_c[first], a_p[first])
+    ok = (i >= min_iou) | ((cover >= min_cover) & (ratio >= min_area_ratio)
+                           & (d <= 0.5 * np.sqrt(np.maximum(a_c[first], a_p[first]))))
+    prev_id[c[ok]] = p[ok]
+    return prev_id, shift
+
+
+def match_regions(labels_prev: np.ndarray, colors_prev: np.ndarray, labels_cur: np.ndarray,
+                  **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Carry region colours from the previous frame.
+
+    Returns ``(colors_cur (n_cur+1)x3 float32 Lab, matched (n_cur+1) bool)``.
+
+    ``colors_prev``: region table of the previous frame (``(n_prev+1)x3`` Lab, row = label).
+    Matched regions take their previous region's colour; unmatched rows (and row 0) are NaN
+    and ``matched`` is False there, so the caller (e.g. the model's prediction + flat fill)
+    decides them. Keyword arguments go to :func:`match_region_ids`.
+    """
+    prev_id, _ = match_region_ids(labels_prev, labels_cur, **kwargs)
+    matched = prev_id >= 0
+    colors = np.full((len(prev_id), 3), np.nan, np.float32)
+    colors[matched] = np.asarray(colors_prev, np.float32)[prev_id[matched]]
+    return colors, matched
+
+
+def _area_centroid(lab: np.ndarray, xs: np.ndarray, ys: np.ndarray, n: int):
+    area = np.bincount(lab, minlength=n + 1).astype(np.float64)
+    safe = np.maximum(area, 1.0)
+    return (area, np.bincount(lab, xs, minlength=n + 1) / safe,
+            np.bincount(lab, ys, minlength=n + 1) / safe)

@@ -1,0 +1,191 @@
+"""Pre- and post-processing shared by every network family.
+
+Any size and aspect in, the same size out: the image is reduced to a working resolution
+(long side ``work_size``, padded to the network's multiple), the network predicts Lab
+there, and the chroma is brought back to full resolution by a guided filter steered by
+the full-resolution input, so edges follow the artist's lines at any size. Grayscale
+input keeps its own lightness; line art keeps its lines on top of the color.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+
+from ..core.color import L_to_net, lab_to_rgb, luma_to_L, net_to_lab, rgb_to_lab, rgb_to_luma
+from ..core.hints import hint_inputs, hints_to_net
+from ..core.lineart import detect_kind
+from .jobs import CancelToken, Progress
+
+DEFAULT_WORK_SIZE = 256
+PREVIEW_WORK_SIZE = 192
+
+
+@dataclass(frozen=True)
+class ColorizeRequest:
+    """One colorization. Arrays: ``image`` HxWx3 uint8 RGB (line art or grayscale; a color
+    image is reduced to its luminance), ``hints`` HxWx4 uint8 RGBA (alpha > 0 = hint, any
+    size: scaled to the image), ``prev`` HxWx3 uint8 RGB previous colored frame and
+    ``prev_image`` that frame's own input (for flow warping)."""
+
+    image: np.ndarray
+    model: str = "auto"
+    hints: np.ndarray | None = None
+    prev: np.ndarray | None = None
+    prev_image: np.ndarray | None = None
+    input_kind: str = "auto"  # auto | lineart | gray
+    palette: tuple = ()  # ((r, g, b), ...)
+    work_size: int = DEFAULT_WORK_SIZE
+    weights: str | None = None
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class ColorizeResult:
+    """``composite``: HxWx3 uint8 RGB (lines on top for line art); ``color``: the color layer
+    alone (HxWx3 uint8 RGB, no lines); ``kind``: the input kind used."""
+
+    composite: np.ndarray
+    color: np.ndarray
+    kind: str
+    model: str
+    seconds: float
+    device: str
+
+
+def resolve_kind(image: np.ndarray, requested: str = "auto") -> str:
+    if requested in ("lineart", "gray"):
+        return requested
+    if requested != "auto":
+        raise ValueError(f"unknown input kind {requested!r}; use auto, lineart or gray")
+    return detect_kind(rgb_to_luma(image))
+
+
+def working_shape(h: int, w: int, work_size: int, multiple: int = 32) -> tuple[int, int, int, int]:
+    """(work_h, work_w, padded_h, padded_w) for an HxW image."""
+    s = min(1.0, work_size / max(h, w))
+    wh, ww = max(1, round(h * s)), max(1, round(w * s))
+    ph, pw = -(-wh // multiple) * multiple, -(-ww // multiple) * multiple
+    return wh, ww, ph, pw
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter: ``guide`` HxW float32, ``src`` HxWxC float32 -> HxWxC."""
+    k = (2 * radius + 1, 2 * radius + 1)
+    box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+    mean_i = box(guide)
+    var_i = box(guide * guide) - mean_i * mean_i
+    out = np.empty_like(src)
+    for c in range(src.shape[2]):
+        p = src[..., c]
+        mean_p = box(p)
+        a = (box(guide * p) - mean_i * mean_p) / (var_i + eps)
+        b = mean_p - a * mean_i
+        out[..., c] = box(a) * guide + box(b)
+    return out
+
+
+def warp_previous(prev_rgb: np.ndarray, prev_L: np.ndarray, cur_L: np.ndarray) -> np.ndarray:
+    """Carry the previous frame's colors onto the current one by DIS optical flow.
+
+    ``prev_L``/``cur_L``: HxW uint8 luminance of the two inputs; returns HxWx3 uint8 RGB.
+    """
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    flow = dis.calc(cur_L, prev_L, None)
+    h, w = cur_L.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(prev_rgb, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _resize(a: np.ndarray, w: int, h: int) -> np.ndarray:
+    if a.shape[1] == w and a.shape[0] == h:
+        return a
+    shrink = w < a.shape[1]
+    return cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def prepare(req: ColorizeRequest, multiple: int, kind: str):
+    """Network inputs at the working resolution, as numpy arrays (channels first)."""
+    img = req.image
+    h, w = img.shape[:2]
+    wh, ww, ph, pw = working_shape(h, w, req.work_size, multiple)
+    gray = rgb_to_luma(img)
+    small = _resize(gray, ww, wh)
+    pad = ((0, ph - wh), (0, pw - ww))
+    L = np.pad(L_to_net(luma_to_L(small)), pad, mode="edge")[None]
+    hints = hint_inputs(small if kind == "lineart" else None, hints_to_net(req.hints, wh, ww))
+    hints = np.pad(hints, ((0, 0),) + pad)
+    prev = np.zeros((4, ph, pw), np.float32)
+    if req.prev is not None:
+        p = req.prev
+        if p.shape[:2] != (h, w):
+            p = cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA)
+        p = _resize(p, ww, wh)
+        if req.prev_image is not None and req.options.get("warp_prev", True):
+            pi = req.prev_image if req.prev_image.shape[:2] == (h, w) else cv2.resize(req.prev_image, (w, h), interpolation=cv2.INTER_AREA)
+            p = warp_previous(p, _resize(rgb_to_luma(pi), ww, wh), small)
+        from ..core.color import lab_to_net
+
+        prev[:3] = np.pad(lab_to_net(rgb_to_lab(p)).transpose(2, 0, 1), ((0, 0),) + pad, mode="edge")
+        prev[3] = 1.0
+    kind_v = np.array([[[[0.0 if kind == "lineart" else 1.0]]]], np.float32)
+    return L, kind_v, hints, prev, (wh, ww)
+
+
+def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Network output (3xHxW, network scaling, padded) -> (composite, color layer) at full size."""
+    img = req.image
+    h, w = img.shape[:2]
+    wh, ww = size
+    lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
+    lab = cv2.resize(lab_small, (w, h), interpolation=cv2.INTER_LINEAR) if (wh, ww) != (h, w) else lab_small
+    gray = rgb_to_luma(img)
+    L_in = luma_to_L(gray)
+    if (wh, ww) != (h, w):
+        scale = max(h / wh, w / ww)
+        r = max(2, int(round(scale * 2)))
+        guide = L_in / 100.0
+        if kind == "lineart":
+            # fills, not lines, steer the color: the guide is the line art with lines thinned
+            guide = cv2.morphologyEx(guide, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) if scale > 1.5 else guide
+        lab = guided_filter(guide.astype(np.float32), lab.astype(np.float32), r, 1e-3)
+    if kind == "gray":
+        lab[..., 0] = L_in
+    color = lab_to_rgb(lab)
+    if kind == "lineart":
+        ink = gray.astype(np.float32)[..., None] / 255.0  # multiply: lines stay on top, crisp
+        composite = (color.astype(np.float32) * ink + 0.5).astype(np.uint8)
+    else:
+        composite = color
+    return composite, color
+
+
+def run_network(net: torch.nn.Module, device: torch.device, L, kind, hints, prev, dtype=torch.float32) -> np.ndarray:
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))[None].to(device=device, dtype=dtype) if a.ndim == 3 else torch.from_numpy(a).to(device=device, dtype=dtype)
+    with torch.inference_mode():
+        Lt = t(L).contiguous(memory_format=torch.channels_last)
+        out = net(Lt, t(kind), t(hints), t(prev))
+    return out[0].float().cpu().numpy()
+
+
+def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
+    """Job: colorize one image. Yields :class:`Progress`, returns :class:`ColorizeResult`."""
+    t0 = time.perf_counter()
+    cancel = cancel or CancelToken()
+    yield Progress(0.05, "preparing")
+    kind = resolve_kind(req.image, req.input_kind)
+    loaded = session.get(req.model, req.weights)
+    cancel.check()
+    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind)
+    cancel.check()
+    yield Progress(0.2, f"running {req.model} on {loaded.device_name}")
+    with session.lock:
+        loaded.set_palette(req.palette)
+        out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+    cancel.check()
+    yield Progress(0.85, "finishing")
+    composite, color = finish(req, out, kind, size)
+    return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name)

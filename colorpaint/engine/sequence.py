@@ -1,0 +1,93 @@
+"""Colorizing a shot: frames conditioned on the previous result and anchored to keys.
+
+Frames after a key are colored forward from it, each conditioned on the previous result
+(flow-warped onto the frame); frames before the first key are colored backward from it.
+Drift control: when the previous result's colors disagree with what the nearest key
+predicts (carried by flow), the network is conditioned on a blend that leans on the key.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ..core.color import rgb_to_lab, rgb_to_luma
+from .jobs import CancelToken, Progress
+from .pipeline import ColorizeRequest, colorize, warp_previous
+
+
+def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, cur_out: np.ndarray) -> float:
+    """Mean chroma change (Lab ab distance) in areas whose input did not change.
+
+    Inputs HxWx3 uint8 RGB; ``prev_out`` is carried onto the current frame by flow first,
+    so motion alone does not count as drift.
+    """
+    pl, cl = rgb_to_luma(prev_in), rgb_to_luma(cur_in)
+    warped = warp_previous(prev_out, pl, cl)
+    warped_in = warp_previous(prev_in, pl, cl)
+    still = np.abs(rgb_to_luma(warped_in).astype(np.int16) - cl.astype(np.int16)) < 8
+    if still.sum() < 16:
+        return 0.0
+    d = np.linalg.norm(rgb_to_lab(warped)[..., 1:] - rgb_to_lab(cur_out)[..., 1:], axis=2)
+    return float(d[still].mean())
+
+
+def order_frames(n: int, keys: dict[int, np.ndarray]) -> list[tuple[int, int | None]]:
+    """Colorization order as (frame, previous frame or None)."""
+    if not keys:
+        return [(i, i - 1 if i > 0 else None) for i in range(n)]
+    ks = sorted(keys)
+    order = []
+    for i in range(ks[0] - 1, -1, -1):  # backward from the first key
+        order.append((i, i + 1))
+    for i in range(ks[0], n):
+        if i in keys:
+            continue
+        order.append((i, i - 1))
+    return order
+
+
+def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray] | None = None,
+                      hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = 0.5):
+    """Job over a shot. ``frames``: HxWx3 uint8 RGB inputs; ``keys``: frame -> HxWx3 uint8 RGB
+    colors the artist set; yields Progress with ``index``/``result`` per frame and returns
+    ``(results, drift)``: lists indexed by frame (keys are returned as given, drift 0)."""
+    cancel = cancel or CancelToken()
+    keys = dict(keys or {})
+    hints = hints or {}
+    n = len(frames)
+    results: list[np.ndarray | None] = [None] * n
+    drift = [0.0] * n
+    for k, v in keys.items():
+        results[k] = v
+    order = order_frames(n, keys)
+    key_list = sorted(keys)
+    for done, (i, p) in enumerate(order):
+        cancel.check()
+        prev = results[p] if p is not None else None
+        prev_in = frames[p] if p is not None else None
+        if prev is not None and key_list and anchor > 0:
+            k = min(key_list, key=lambda k: abs(k - i))
+            if k != p:
+                # anchor to the nearest key: blend its flow-carried colors into the condition
+                kc = warp_previous(keys[k], rgb_to_luma(frames[k]), rgb_to_luma(frames[i]))
+                pc = warp_previous(prev, rgb_to_luma(prev_in), rgb_to_luma(frames[i]))
+                disagree = np.linalg.norm(rgb_to_lab(kc)[..., 1:] - rgb_to_lab(pc)[..., 1:], axis=2, keepdims=True)
+                wgt = anchor * np.clip(disagree / 20.0, 0, 1)
+                prev = (pc * (1 - wgt) + kc * wgt + 0.5).astype(np.uint8)
+                prev_in = frames[i]  # already on the current frame
+        req = replace(base, image=frames[i], hints=hints.get(i, base.hints), prev=prev, prev_image=prev_in)
+        res = None
+        job = colorize(session, req, cancel)
+        while True:
+            try:
+                next(job)
+            except StopIteration as stop:
+                res = stop.value
+                break
+        results[i] = res.composite
+        if p is not None and results[p] is not None:
+            drift[i] = drift_score(frames[p], frames[i], results[p], res.composite)
+        yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=res.composite)
+    return results, drift

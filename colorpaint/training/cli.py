@@ -1,0 +1,75 @@
+"""colorpaint-train: train or fine-tune a model family (no Qt; runs under torchrun too)."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import traceback
+
+from .loop import StopFlag, TrainConfig, Trainer
+
+
+def build_parser():
+    from ..models import registry
+
+    p = argparse.ArgumentParser(prog="colorpaint-train", description="Train or fine-tune a ColorPaint model.")
+    p.add_argument("--model", required=True, choices=registry.names())
+    p.add_argument("--data", required=True, nargs="+", help="pair folders, sequence folders, videos or project folders")
+    p.add_argument("--init", help="start from these weights (fine-tuning)")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--size", type=int, default=192, help="training crop size (px)")
+    p.add_argument("--scale", type=int, default=256, help="long side images are scaled to before cropping")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--out", default="runs/train")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--progress", choices=["text", "json"], default="text")
+    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument("--val-items", type=int, default=24)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tiny", action="store_true", help="tiny network (tests)")
+    p.add_argument("--max-items", type=int, default=None, help="read at most this many items per data folder")
+    p.add_argument("--net", default="{}", help="network config overrides, JSON")
+    p.add_argument("--objective", default="{}", help="loss settings, JSON (e.g. {\"gan\": \"wgan-gp\"})")
+    p.add_argument("--gan", choices=["gan", "wgan-gp"], help="adversarial loss (GAN families)")
+    p.add_argument("--vgg19", help="VGG19 state-dict for the temporal model's content/style losses")
+    p.add_argument("--version", default="")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    objective = json.loads(args.objective)
+    if args.gan:
+        objective["gan"] = args.gan
+    if args.vgg19:
+        objective["vgg19"] = args.vgg19
+    recipe = "colorpaint-train " + " ".join(sys.argv[1:] if argv is None else argv)
+    cfg = TrainConfig(model=args.model, data=args.data, out=args.out, steps=args.steps, size=args.size, scale=args.scale, batch=args.batch,
+                      lr=args.lr, init=args.init, resume=args.resume, val_every=args.val_every, val_items=args.val_items, device=args.device,
+                      threads=args.threads, seed=args.seed, tiny=args.tiny, max_items=args.max_items, progress=args.progress,
+                      net_config=json.loads(args.net), objective=objective, version=args.version, recipe=recipe)
+    emit = lambda rec: print(json.dumps(rec), flush=True)
+    stop = StopFlag()
+
+    def on_signal(signum, frame):
+        stop.stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        Trainer(cfg, emit).fit(stop)
+    except Exception as e:  # report, for the trainer tab, then fail
+        if args.progress == "json":
+            emit({"event": "error", "message": f"{e.__class__.__name__}: {e}", "traceback": traceback.format_exc()})
+        else:
+            traceback.print_exc()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

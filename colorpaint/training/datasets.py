@@ -1,0 +1,263 @@
+"""Training data: pair folders, sequence folders, videos and project corrections.
+
+Only color is required: line art is synthesized when missing (XDoG or Canny with σ in
+[1, 2.5]) and grayscale is computed from color. Items are grouped by source (author,
+episode, sequence) so the train/val split never separates neighbouring frames.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.color import lab_to_net, luma_to_L, L_to_net, rgb_to_lab, rgb_to_luma
+from ..core.frames import is_video, list_frames, read_video, video_info
+from ..core.hints import hint_inputs, hints_to_net, simulate_hints
+from ..core.imageio import load_image
+from ..core.lineart import synthesize_lines
+
+
+@dataclass
+class Still:
+    color: np.ndarray  # HxWx3 uint8 RGB at training scale
+    line: np.ndarray | None  # HxW uint8, or None (synthesized)
+    group: str
+
+
+@dataclass
+class Shot:
+    frames: list  # list of HxWx3 uint8 RGB
+    group: str
+
+
+def _group_of(pid: str) -> str:
+    return re.sub(r"[\d_\-]+$", "", pid) or pid
+
+
+def _split_of(group: str, val_frac: float) -> str:
+    h = int(hashlib.md5(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "val" if h < val_frac else "train"
+
+
+def _fit(img: np.ndarray, long_side: int, interp=cv2.INTER_AREA) -> np.ndarray:
+    h, w = img.shape[:2]
+    s = long_side / max(h, w)
+    if abs(s - 1) < 1e-6:
+        return img
+    return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp if s < 1 else cv2.INTER_LANCZOS4)
+
+
+def sample_video_frames(n: int, rng: np.random.Generator, gap: int = 20, frac: float = 0.05) -> list[int]:
+    """varga2017's rule: frames at least ``gap`` apart and at most ``frac`` of all frames."""
+    k = max(1, int(n * frac))
+    cand = list(rng.permutation(n))
+    chosen: list[int] = []
+    for c in cand:
+        if all(abs(int(c) - x) >= gap for x in chosen):
+            chosen.append(int(c))
+        if len(chosen) >= k:
+            break
+    return sorted(chosen)
+
+
+def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = None, seed: int = 0, log=print):
+    """Load every source into memory at training scale (long side ``scale``).
+
+    Returns (train_stills, val_stills, train_shots, val_shots).
+    """
+    rng = np.random.default_rng(seed)
+    out = {"train": ([], []), "val": ([], [])}
+    for d in dirs:
+        d = Path(d)
+        if not d.exists():
+            raise FileNotFoundError(f"{d}: training data not found")
+        if d.is_file() and is_video(d):
+            n, _ = video_info(d)
+            picks = set(sample_video_frames(n, rng))
+            frames = {i: f for i, f in read_video(d) if i in picks}
+            for i, f in frames.items():
+                g = d.stem
+                out[_split_of(g, val_frac)][0].append(Still(_fit(f, scale), None, g))
+            continue
+        if (d / "corrected").is_dir():  # a ColorPaint project's corrected frames
+            d = d / "corrected"
+        colors = sorted(d.glob("*_color.png"))
+        if colors:
+            splits = {}
+            man = d / "manifest.csv"
+            if man.exists():
+                with open(man, newline="") as fh:
+                    splits = {r["id"]: (r.get("split") or "train", r.get("author") or r["id"]) for r in csv.DictReader(fh)}
+            if max_items:
+                colors = colors[:max_items]
+            for c in colors:
+                pid = c.name[: -len("_color.png")]
+                split, group = splits.get(pid, (None, _group_of(pid)))
+                split = split or _split_of(group, val_frac)
+                color = _fit(load_image(c), scale)
+                lp = d / f"{pid}_line.png"
+                line = None
+                if lp.exists():
+                    line = rgb_to_luma(load_image(lp))
+                    line = _fit(line, scale)
+                out[split if split in out else "train"][0].append(Still(color, line, group))
+            continue
+        seq_dirs = [d] if list_frames(d) else sorted(p for p in d.iterdir() if p.is_dir())
+        for sd in seq_dirs[: max_items or None]:
+            sub = sd / "color" if (sd / "color").is_dir() else sd
+            paths = list_frames(sub)
+            if len(paths) < 2:
+                continue
+            frames = [_fit(load_image(p), scale) for p in paths]
+            out[_split_of(sd.name, val_frac)][1].append(Shot(frames, sd.name))
+    tr, va = out["train"], out["val"]
+    log(f"data: {len(tr[0])} train stills, {len(va[0])} val stills, {len(tr[1])} train shots, {len(va[1])} val shots")
+    return tr[0], va[0], tr[1], va[1]
+
+
+# ------------------------------------------------------------------ samples
+
+
+def random_affine(h: int, w: int, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """A small random affine (rotate ±5°, scale ±5 %, translate ±10 px per frame at 512)."""
+    ang = rng.uniform(-5, 5) * strength
+    sc = 1 + rng.uniform(-0.05, 0.05) * strength
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, sc)
+    m[:, 2] += rng.uniform(-10, 10, 2) * strength * max(h, w) / 512
+    return m
+
+
+def warp_pair(color: np.ndarray, line: np.ndarray, m: np.ndarray):
+    h, w = line.shape
+    c = cv2.warpAffine(color, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    l2 = cv2.warpAffine(line, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    return c, l2
+
+
+def _crop(arrs, size: int, rng: np.random.Generator):
+    h, w = arrs[0].shape[:2]
+    if h < size or w < size:
+        ph, pw = max(0, size - h), max(0, size - w)
+        arrs = [np.pad(a, ((0, ph), (0, pw)) + ((0, 0),) * (a.ndim - 2), mode="constant", constant_values=255) for a in arrs]
+        h, w = arrs[0].shape[:2]
+    y, x = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+    return [a[y:y + size, x:x + size] for a in arrs]
+
+
+def _jitter_line(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    r = rng.random()
+    if r < 0.15:
+        return cv2.erode(line, np.ones((2, 2), np.uint8))  # thicker dark lines
+    if r < 0.25:
+        return cv2.dilate(line, np.ones((2, 2), np.uint8))  # thinner
+    return line
+
+
+def hint_count(rng: np.random.Generator, p_zero: float = 0.3) -> int:
+    if rng.random() < p_zero:
+        return 0
+    return int(min(60, rng.geometric(1 / 12)))
+
+
+class Sampler:
+    """Makes training batches as dicts of float32 arrays (channels first, network scaling)."""
+
+    def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True):
+        self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
+        self.p_gray = p_gray
+        self.warp_prev = warp_prev
+
+    def _inputs(self, color, line, kind):
+        if kind == "gray":
+            return L_to_net(luma_to_L(rgb_to_luma(color)))
+        return L_to_net(luma_to_L(line))
+
+    def item(self, temporal: bool | None = None):
+        rng = self.rng
+        temporal = self.family == "temporal" if temporal is None else temporal
+        use_shot = temporal and self.shots and rng.random() < 0.3
+        if use_shot:
+            sh = self.shots[rng.integers(len(self.shots))]
+            t = int(rng.integers(1, len(sh.frames)))
+            prev_c, color = sh.frames[t - 1], sh.frames[t]
+            kind = "gray" if rng.random() < 0.6 else "lineart"
+            line = synthesize_lines(color, rng) if kind == "lineart" else rgb_to_luma(color)
+            prev_line = synthesize_lines(prev_c, rng) if kind == "lineart" else rgb_to_luma(prev_c)
+        else:
+            st = self.stills[rng.integers(len(self.stills))]
+            color = st.color
+            line = st.line if st.line is not None and rng.random() < 0.9 else synthesize_lines(color, rng)
+            kind = "gray" if rng.random() < self.p_gray else "lineart"
+            if rng.random() < 0.5:
+                color, line = color[:, ::-1].copy(), line[:, ::-1].copy()
+            if temporal:
+                m = random_affine(*line.shape, rng, strength=rng.uniform(0.3, 1.5))
+                prev_c, prev_line = warp_pair(color, line, m)
+        if kind == "lineart":
+            line = _jitter_line(line, rng)
+        arrs = [color, line] + ([prev_c, prev_line] if temporal else [])
+        arrs = _crop(arrs, self.size, rng)
+        color, line = np.ascontiguousarray(arrs[0]), np.ascontiguousarray(arrs[1])
+        L = self._inputs(color, line, kind)[None]
+        target = lab_to_net(rgb_to_lab(color)).transpose(2, 0, 1)
+        n = hint_count(rng)
+        hints_rgba = simulate_hints(color, n, rng)
+        item = {"L": L, "kind": np.full((1, 1, 1), 0.0 if kind == "lineart" else 1.0, np.float32), "target": target,
+                "hints": hint_inputs(line if kind == "lineart" else None, hints_to_net(hints_rgba, self.size, self.size)), "line": (line.astype(np.float32) / 255.0)[None],
+                "rgb_small": cv2.resize(color, (self.size // 8, self.size // 8), interpolation=cv2.INTER_AREA).transpose(2, 0, 1).astype(np.int64)}
+        prev = np.zeros((4, self.size, self.size), np.float32)
+        if temporal and rng.random() >= 0.5:  # blank previous frame half of the time
+            pc, pl = np.ascontiguousarray(arrs[2]), np.ascontiguousarray(arrs[3])
+            pc = self._degrade(pc)
+            if self.warp_prev:
+                from ..engine.pipeline import warp_previous
+
+                cur_in = rgb_to_luma(color) if kind == "gray" else line
+                prev_in = rgb_to_luma(arrs[2]) if kind == "gray" else pl
+                pc = warp_previous(pc, np.ascontiguousarray(prev_in), np.ascontiguousarray(cur_in))
+            prev[:3] = lab_to_net(rgb_to_lab(pc)).transpose(2, 0, 1)
+            prev[3] = 1
+        item["prev"] = prev
+        return item
+
+    def _degrade(self, rgb):
+        """Previous outputs are imperfect: blur and shift colors a little so errors do not compound."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            rgb = cv2.GaussianBlur(rgb, (0, 0), rng.uniform(0.5, 2.0))
+        if rng.random() < 0.3:
+            lab = rgb_to_lab(rgb)
+            lab[..., 1:] *= rng.uniform(0.7, 1.1)
+            lab[..., 1:] += rng.normal(0, 4, 2)
+            from ..core.color import lab_to_rgb
+
+            rgb = lab_to_rgb(lab)
+        return rgb
+
+    def batch(self, n: int) -> dict:
+        items = [self.item() for _ in range(n)]
+        return {k: np.stack([it[k] for it in items]) for k in items[0]}
+
+
+def dataset_stats(stills, max_items: int = 400):
+    """(ab grid counts 22*22, rgb histogram counts 512, rgb sums 512x3) over training colors."""
+    from ..models.auto import GRID_N, grid_index
+
+    ab_counts = np.zeros(GRID_N * GRID_N)
+    h_counts = np.zeros(512)
+    h_sums = np.zeros((512, 3))
+    for st in stills[:max_items]:
+        c = st.color[::2, ::2]
+        ab = rgb_to_lab(c)[..., 1:].reshape(-1, 2)
+        ab_counts += np.bincount(grid_index(ab), minlength=GRID_N * GRID_N)
+        rgb = c.reshape(-1, 3).astype(np.int64)
+        b = (rgb[:, 0] >> 5) * 64 + (rgb[:, 1] >> 5) * 8 + (rgb[:, 2] >> 5)
+        h_counts += np.bincount(b, minlength=512)
+        for ch in range(3):
+            h_sums[:, ch] += np.bincount(b, weights=rgb[:, ch], minlength=512)
+    return ab_counts, h_counts, h_sums

@@ -1,0 +1,277 @@
+"""The training loop: resumable, validated, exportable, DDP-ready, stoppable every batch.
+
+Under ``torchrun`` (WORLD_SIZE > 1) every process draws its own batches and gradients are
+averaged across processes (gloo on CPU, NCCL on GPUs); rank 0 validates and writes files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from ..core.color import lab_to_rgb, net_to_lab
+from ..engine.weights import save_weights
+from .losses import OBJECTIVES
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    data: list
+    out: str
+    steps: int = 2000
+    size: int = 192
+    scale: int = 256
+    batch: int = 8
+    lr: float = 2e-4
+    init: str | None = None
+    resume: bool = False
+    val_every: int = 250
+    val_items: int = 24
+    ckpt_every: int = 100
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+    tiny: bool = False
+    max_items: int | None = None
+    progress: str = "text"
+    net_config: dict = field(default_factory=dict)
+    objective: dict = field(default_factory=dict)
+    version: str = ""
+    recipe: str = ""
+
+
+class StopFlag:
+    """Set by a signal (SIGTERM/SIGINT) or by the caller; checked every batch."""
+
+    def __init__(self):
+        self.stop = False
+
+    def __call__(self) -> bool:
+        return self.stop
+
+
+def _dist():
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, emit=None):
+        self.cfg = cfg
+        self.emit = emit or (lambda rec: None)
+        self.rank, self.world = _dist()
+        from ..engine.device import pick_device
+
+        self.device = pick_device(cfg.device)
+        if self.device.type == "cuda" and self.world > 1:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ setup
+    def log(self, msg: str):
+        if self.rank == 0:
+            if self.cfg.progress == "json":
+                self.emit({"event": "log", "message": msg})
+            else:
+                print(msg, flush=True)
+
+    def build(self, stills):
+        from ..engine.weights import load_weights
+        from ..models import registry
+
+        cfg = self.cfg
+        if cfg.init:
+            net, meta = load_weights(cfg.init, family=cfg.model)
+            self.base = {"init": str(cfg.init), "init_version": meta.get("version", "")}
+        else:
+            net = registry.build(cfg.model, cfg.net_config, tiny=cfg.tiny)
+            self.base = {}
+            self._init_stats(net, stills)
+        self.net = net.to(self.device)
+        self.obj = OBJECTIVES[cfg.model](self.net, cfg.lr, self.device, cfg.objective)
+        if self.world > 1:  # same start on every process
+            for m in self.obj.modules().values():
+                for t in list(m.parameters()) + list(m.buffers()):
+                    dist.broadcast(t.data, 0)
+
+    def _init_stats(self, net, stills):
+        from .datasets import dataset_stats
+
+        if not stills:
+            return
+        ab_counts, h_counts, h_sums = dataset_stats(stills)
+        if hasattr(net, "class_weights"):
+            from ..models.auto import rebalance_weights
+
+            net.class_weights.copy_(torch.from_numpy(rebalance_weights(ab_counts)))
+        if hasattr(net, "bin_counts"):
+            net.bin_counts.copy_(torch.from_numpy(h_counts.astype(np.float32)))
+            filled = h_counts > 0
+            rgb = net.bin_rgb.clone()
+            rgb[torch.from_numpy(filled)] = torch.from_numpy((h_sums[filled] / h_counts[filled, None] / 255.0).astype(np.float32))
+            net.bin_rgb.copy_(rgb)
+
+    # ------------------------------------------------------------- checkpoints
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def save_checkpoint(self, step: int, history: list):
+        if self.rank != 0:
+            return
+        state = {"step": step, "history": json.dumps(history)}
+        for k, m in self.obj.modules().items():
+            state[k] = m.state_dict()
+        for k, o in self.obj.optimizers().items():
+            state[k] = o.state_dict()
+        tmp = self.ckpt_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.ckpt_path)
+        (self.out / "config.json").write_text(json.dumps(asdict(self.cfg) | {"net_config": self.net.config}, indent=2, default=str))
+
+    def load_checkpoint(self) -> tuple[int, list]:
+        # weights_only: a checkpoint is tensors and plain values; nothing else is unpickled
+        state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        for k, m in self.obj.modules().items():
+            m.load_state_dict(state[k])
+        for k, o in self.obj.optimizers().items():
+            if k in state:
+                o.load_state_dict(state[k])
+        return int(state["step"]), json.loads(state.get("history", "[]"))
+
+    def export(self, step: int, metrics: dict, history: list) -> Path:
+        meta = {"trained": True, "version": self.cfg.version or time.strftime("%Y%m%d-%H%M"), "steps": step,
+                "recipe": self.cfg.recipe or f"colorpaint-train --model {self.cfg.model}", "metrics": {"train-val": metrics},
+                "data": [str(d) for d in self.cfg.data], "date": time.strftime("%Y-%m-%d %H:%M"), "size": self.cfg.size, **self.base}
+        self.net.eval()
+        path = save_weights(self.out / f"{self.cfg.model}.safetensors", self.net, meta)
+        self.net.train()
+        return path
+
+    # -------------------------------------------------------------- validation
+    def validate(self, val_batch: dict, step: int) -> tuple[dict, Path]:
+        from ..core import metrics as M
+
+        self.net.eval()
+        with torch.no_grad():
+            b = {k: torch.from_numpy(v).to(self.device) for k, v in val_batch.items()}
+            pred = self.obj.predict(b).float().cpu().numpy()
+        self.net.train()
+        ps, ss, ds, rows = [], [], [], []
+        for i in range(pred.shape[0]):
+            lab_p = net_to_lab(pred[i].transpose(1, 2, 0))
+            lab_t = net_to_lab(val_batch["target"][i].transpose(1, 2, 0))
+            if val_batch["kind"][i].item() == 1:
+                lab_p[..., 0] = lab_t[..., 0]
+            out = lab_to_rgb(lab_p)
+            if val_batch["kind"][i].item() == 0:
+                out = (out * val_batch["line"][i, 0][..., None] + 0.5).astype(np.uint8)
+            gt = lab_to_rgb(lab_t)
+            ps.append(M.psnr(out, gt)); ss.append(M.ssim(out, gt)); ds.append(M.mean_delta_e2000(out, gt))
+            if i < 8:
+                inp = np.repeat(((val_batch["L"][i, 0] + 1) * 127.5).clip(0, 255).astype(np.uint8)[..., None], 3, 2)
+                rows.append(np.concatenate([inp, out, gt], 1))
+        grid = np.concatenate(rows, 0)
+        path = self.out / "samples" / f"step_{step:06d}.png"
+        path.parent.mkdir(exist_ok=True)
+        cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(self.out / "samples" / "latest.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "de00": float(np.mean(ds))}, path
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, should_stop=lambda: False) -> Path:
+        from .datasets import Sampler, scan
+
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed + self.rank)
+        tr_s, va_s, tr_q, va_q = scan(cfg.data, scale=cfg.scale, max_items=cfg.max_items, log=self.log)
+        if not tr_s and not tr_q:
+            raise ValueError("no training data found in " + ", ".join(map(str, cfg.data)))
+        if not tr_s:  # a family that needs stills can use shot frames as stills
+            from .datasets import Still
+
+            tr_s = [Still(f, None, q.group) for q in tr_q for f in q.frames[::4]]
+        self.build(tr_s)
+        start, history = 0, []
+        if cfg.resume and self.ckpt_path.exists():
+            start, history = self.load_checkpoint()
+            self.log(f"resumed from step {start}")
+        rng = np.random.default_rng(cfg.seed * 1000 + self.rank * 7919 + start)
+        sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True))
+        va_s = va_s or tr_s[: max(1, len(tr_s) // 10)]
+        vsampler = Sampler(va_s, va_q or tr_q, cfg.size, cfg.model, np.random.default_rng(12345))
+        val_batch = vsampler.batch(cfg.val_items)
+        sync = self._sync
+        self.net.train()
+        t0, last_metrics, sample = time.time(), {}, None
+        step = start
+        losses_acc: dict[str, list] = {}
+        while step < cfg.steps:
+            if should_stop():
+                self.log(f"stopped at step {step}")
+                break
+            batch = sampler.batch(cfg.batch)
+            losses = self.obj.step(batch, sync)
+            step += 1
+            for k, v in losses.items():
+                losses_acc.setdefault(k, []).append(v)
+            done_now = step - start
+            eta = (time.time() - t0) / done_now * (cfg.steps - step)
+            val = step % cfg.val_every == 0 or step == cfg.steps
+            if val and self.rank == 0:
+                last_metrics, sample = self.validate(val_batch, step)
+            if (step % 10 == 0 or val or step == cfg.steps) and self.rank == 0:
+                rec = {"event": "step", "step": step, "total": cfg.steps, "losses": {k: float(np.mean(v)) for k, v in losses_acc.items()},
+                       "val": last_metrics if val else {}, "eta": round(eta, 1), "sample": str(sample) if sample else None,
+                       "elapsed": round(time.time() - t0, 1)}
+                history.append({"step": step, **rec["losses"], **({f"val_{k}": v for k, v in last_metrics.items()} if val else {})})
+                losses_acc = {}
+                if cfg.progress == "json":
+                    self.emit(rec)
+                else:
+                    ls = " ".join(f"{k} {v:.4f}" for k, v in rec["losses"].items())
+                    vs = (" | val " + " ".join(f"{k} {v:.3f}" for k, v in last_metrics.items())) if val else ""
+                    print(f"step {step}/{cfg.steps} {ls}{vs} | eta {eta / 60:.1f} min", flush=True)
+            if step % cfg.ckpt_every == 0 or val:
+                self.save_checkpoint(step, history)
+                if val and self.rank == 0:
+                    self.export(step, last_metrics, history)
+        self.save_checkpoint(step, history)
+        if self.rank == 0 and not last_metrics:
+            last_metrics, sample = self.validate(val_batch, step)
+        path = self.out / f"{cfg.model}.safetensors"
+        if self.rank == 0:
+            path = self.export(step, last_metrics, history)
+            (self.out / "history.json").write_text(json.dumps(history))
+            if cfg.progress == "json":
+                self.emit({"event": "done", "step": step, "total": cfg.steps, "weights": str(path), "val": last_metrics, "sample": str(sample) if sample else None})
+            else:
+                print(f"weights: {path}", flush=True)
+        if self.world > 1:
+            dist.barrier()
+        return path
+
+    def _sync(self, params):
+        if self.world <= 1:
+            return
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            dist.all_reduce(p.grad)
+            p.grad /= self.world

@@ -1,0 +1,212 @@
+"""The losses of each paper, as one objective per family.
+
+An objective owns the optimisers (and critic, for GAN families) and turns a batch into a
+training step: ``step(batch) -> {loss name: value}``. ``predict(batch)`` gives the Lab
+output (network scaling) used for validation.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..core.color import AB_SCALE
+from ..models.auto import A_BINS, B_BINS, GRID_LO, GRID_N, GRID
+from ..models.discriminators import PatchGAN
+
+
+def _t(batch, device):
+    return {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+
+
+def gan_d_loss(d, real_in, fake_in, mode: str):
+    real, _ = d(real_in)
+    fake, _ = d(fake_in.detach())
+    if mode == "wgan-gp":
+        eps = torch.rand(real_in.shape[0], 1, 1, 1, device=real_in.device)
+        mix = (eps * real_in + (1 - eps) * fake_in.detach()).requires_grad_(True)
+        out, _ = d(mix)
+        g = torch.autograd.grad(out.sum(), mix, create_graph=True)[0]
+        gp = ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        return fake.mean() - real.mean() + 10 * gp
+    return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+
+
+def gan_g_loss(d, fake_in, real_in, mode: str, feature_match: bool = False):
+    fake, ff = d(fake_in)
+    adv = -fake.mean() if mode == "wgan-gp" else F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    fm = torch.zeros((), device=fake.device)
+    if feature_match:
+        with torch.no_grad():
+            _, rf = d(real_in)
+        fm = sum(F.l1_loss(a, b) for a, b in zip(ff, rf)) / len(ff)
+    return adv, fm
+
+
+class Objective:
+    uses_critic = False
+
+    def __init__(self, net, lr: float, device, cfg: dict):
+        self.net, self.device, self.cfg = net, device, cfg
+        self.opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999))
+        self.d = None
+        self.opt_d = None
+
+    def modules(self) -> dict[str, nn.Module]:
+        m = {"net": self.net}
+        if self.d is not None:
+            m["critic"] = self.d
+        return m
+
+    def optimizers(self) -> dict:
+        o = {"opt": self.opt}
+        if self.opt_d is not None:
+            o["opt_d"] = self.opt_d
+        return o
+
+    def predict(self, b):
+        return self.net(b["L"], b["kind"], b["hints"], b["prev"])
+
+    def _step(self, loss, opt, params, sync):
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        sync(params)
+        opt.step()
+
+
+class AutoObjective(Objective):
+    """varga2017: class-rebalanced cross entropy on a (33 bins) and b (20 bins); L1 on L."""
+
+    def step(self, batch, sync):
+        b = _t(batch, self.device)
+        net = self.net
+        Lp, la, lb = net.logits(b["L"], b["kind"])
+        ab = b["target"][:, 1:] * AB_SCALE
+        a_idx = torch.bucketize(ab[:, 0].contiguous(), torch.from_numpy((A_BINS[1:] + A_BINS[:-1]) / 2).to(ab))
+        b_idx = torch.bucketize(ab[:, 1].contiguous(), torch.from_numpy((B_BINS[1:] + B_BINS[:-1]) / 2).to(ab))
+        ij = ((ab - GRID_LO) / GRID).long().clamp(0, GRID_N - 1)
+        w = net.class_weights[ij[:, 0] * GRID_N + ij[:, 1]]
+        ce = (F.cross_entropy(la, a_idx, reduction="none") * w).mean() + (F.cross_entropy(lb, b_idx, reduction="none") * w).mean()
+        lineart = (b["kind"] == 0).float()
+        l1 = (torch.abs(torch.tanh(Lp) - b["target"][:, :1]) * lineart).mean()
+        loss = ce + 10 * l1
+        self._step(loss, self.opt, list(net.parameters()), sync)
+        return {"ce": ce.item(), "l1_L": l1.item()}
+
+
+class HistogramObjective(Objective):
+    """fu-wang-liu: hint generator (cross entropy over the 512 bins) and a color predictor
+    trained with L1 + adversarial loss, Gaussian noise on the critic's input; WGAN-GP option."""
+
+    uses_critic = True
+
+    def __init__(self, net, lr, device, cfg):
+        super().__init__(net, lr, device, cfg)
+        self.mode = cfg.get("gan", "gan")
+        self.d = PatchGAN(2 + 3, ndf=cfg.get("ndf", 32), spectral=self.mode != "wgan-gp", noise_std=cfg.get("d_noise", 0.1)).to(device)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr, betas=(0.5, 0.999))
+        counts = net.bin_counts.clamp(min=1)
+        p = counts / counts.sum()
+        w = 1.0 / (0.5 * p + 0.5 / 512)
+        self.bin_w = (w / (w * p).sum()).to(device)
+
+    def step(self, batch, sync):
+        b = _t(batch, self.device)
+        net = self.net
+        x = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
+        logits = net.hint_gen(x)
+        rgb = torch.from_numpy(batch["rgb_small"]).to(self.device).long() if "rgb_small" in batch else None
+        tgt = (rgb[:, 0] >> 5) * 64 + (rgb[:, 1] >> 5) * 8 + (rgb[:, 2] >> 5)
+        ce = F.cross_entropy(logits, tgt, weight=self.bin_w)
+        # the color predictor sees ground-truth hints, or (30 %) the generator's own hints
+        hints = b["hints"]
+        if np.random.random() < 0.3:
+            with torch.no_grad():
+                hints = net.generate_hints(b["L"], b["kind"], b["hints"] * (torch.rand(()) < 0.5).float())
+        fake = net.color(b["L"], b["kind"], hints)
+        cond = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
+        real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
+        adv_w = self.cfg.get("adv_weight", 1.0)
+        d_loss = torch.zeros(())
+        if adv_w > 0:
+            d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
+            self._step(d_loss, self.opt_d, list(self.d.parameters()), sync)
+            adv, _ = gan_g_loss(self.d, fake_in, real_in, self.mode)
+        else:
+            adv = torch.zeros((), device=self.device)
+        l1 = F.l1_loss(fake, b["target"])
+        loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
+        self._step(loss, self.opt, list(net.parameters()), sync)
+        return {"hint_ce": ce.item(), "l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+
+
+class ColorApplyObjective(Objective):
+    """webtoon: applier L2 on ground truth ab with dropout keep 0.01; coloring network L2
+    ("color generator loss") plus the applier's L2 on its sparsified proposals ("color loss")."""
+
+    def step(self, batch, sync):
+        b = _t(batch, self.device)
+        net = self.net
+        L, kind, gt = b["L"], b["kind"], b["target"]
+        keep = self.cfg.get("keep_prob", 0.01)
+        m = (torch.rand_like(L) < keep).float()
+        hm, raw, spread = b["hints"][:, 3:4], b["hints"][:, :4], b["hints"][:, 4:]
+        sparse_gt = torch.cat([gt * m, m], 1)
+        sparse_gt = sparse_gt * (1 - hm) + raw * hm  # artist-like patch hints too
+        applied_gt = net.apply(L, kind, sparse_gt, spread)
+        loss_applier = F.mse_loss(applied_gt, gt)
+        prop = net.propose(L, kind)
+        m2 = (torch.rand_like(L) < keep).float()
+        sparse_p = torch.cat([prop * m2, m2], 1)
+        sparse_p = sparse_p * (1 - hm) + raw * hm
+        applied_p = net.apply(L, kind, sparse_p, spread)
+        loss_gen = F.mse_loss(prop, gt)
+        loss_color = F.mse_loss(applied_p, gt)
+        loss = loss_applier + loss_gen + loss_color
+        self._step(loss, self.opt, list(net.parameters()), sync)
+        return {"applier": loss_applier.item(), "coloring": loss_gen.item(), "color": loss_color.item()}
+
+
+class TemporalObjective(Objective):
+    """thasarathan2019: adversarial (PatchGAN conditioned on the previous frame, spectral
+    norm) + content + style (VGG19, when a state-dict is supplied) + L1; weights 1, 1, 1000,
+    10. Without VGG19 weights, critic feature matching stands in for content and style."""
+
+    uses_critic = True
+
+    def __init__(self, net, lr, device, cfg):
+        super().__init__(net, lr, device, cfg)
+        self.mode = cfg.get("gan", "gan")
+        self.d = PatchGAN(2 + 4 + 3, ndf=cfg.get("ndf", 32), spectral=True, noise_std=cfg.get("d_noise", 0.0)).to(device)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.vgg = None
+        if cfg.get("vgg19"):
+            from .vgg import VGG19Features
+
+            self.vgg = VGG19Features(cfg["vgg19"]).to(device).eval()
+
+    def step(self, batch, sync):
+        b = _t(batch, self.device)
+        net = self.net
+        fake = net(b["L"], b["kind"], b["hints"], b["prev"])
+        cond = torch.cat([b["L"], b["kind"].expand_as(b["L"]), b["prev"]], 1)
+        real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
+        w = self.cfg
+        adv_w = w.get("adv_weight", 1.0)
+        if adv_w > 0:
+            d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
+            self._step(d_loss, self.opt_d, list(self.d.parameters()), sync)
+            adv, fm = gan_g_loss(self.d, fake_in, real_in, self.mode, feature_match=self.vgg is None)
+        else:
+            d_loss = adv = fm = torch.zeros((), device=self.device)
+        l1 = F.l1_loss(fake, b["target"])
+        content = style = torch.zeros((), device=self.device)
+        if self.vgg is not None:
+            content, style = self.vgg.content_style(fake, b["target"])
+        loss = adv_w * adv + w.get("content_weight", 1.0) * (content + fm) + w.get("style_weight", 1000.0) * style + w.get("l1_weight", 10.0) * l1
+        self._step(loss, self.opt, list(net.parameters()), sync)
+        return {"l1": l1.item(), "adv": adv.item(), "fm": fm.item(), "d": d_loss.item()}
+
+
+OBJECTIVES = {"auto": AutoObjective, "histogram": HistogramObjective, "color-apply": ColorApplyObjective, "temporal": TemporalObjective}
