@@ -1,0 +1,123 @@
+"""Undo/redo: commands that change one frame, and the history that holds them.
+
+Each command knows how to apply and revert itself on a :class:`~.document.Project`
+through the project's two setters (strokes, result), so every change, forward or back,
+emits the same events. One brush stroke is one command (napari's begin/commit stroke).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Command:
+    text = ""
+
+    def redo(self, project) -> None:
+        raise NotImplementedError
+
+    def undo(self, project) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class SetStrokes(Command):
+    """Replace a frame's strokes (add stroke, erase, fill and clear hints are all this)."""
+
+    frame_id: str
+    before: tuple
+    after: tuple
+    text: str = "Hints"
+
+    def redo(self, project) -> None:
+        project._set_strokes(self.frame_id, self.after, appended=len(self.after) == len(self.before) + 1 and self.after[:-1] == self.before)
+
+    def undo(self, project) -> None:
+        project._set_strokes(self.frame_id, self.before)
+
+
+@dataclass
+class SetResult(Command):
+    """Replace a frame's color result (``FrameResult`` or None)."""
+
+    frame_id: str
+    before: object
+    after: object
+    text: str = "Colorize"
+
+    def redo(self, project) -> None:
+        project._set_result(self.frame_id, self.after)
+
+    def undo(self, project) -> None:
+        project._set_result(self.frame_id, self.before)
+
+
+class History:
+    """A linear undo stack: ``commands[:index]`` are applied, the rest can be redone.
+
+    ``limit`` bounds memory (colorize results hold full-size images); the oldest entries
+    are dropped first. ``clean`` marks the index that matches the file on disk.
+    """
+
+    def __init__(self, limit: int = 200) -> None:
+        self.limit = limit
+        self.commands: list[Command] = []
+        self.index = 0
+        self._clean: int | None = 0
+
+    def push(self, cmd: Command, project) -> None:
+        cmd.redo(project)
+        del self.commands[self.index:]
+        if self._clean is not None and self._clean > self.index:
+            self._clean = None  # the saved state was in the discarded redo branch
+        self.commands.append(cmd)
+        self.index += 1
+        while len(self.commands) > self.limit:
+            self.commands.pop(0)
+            self.index -= 1
+            if self._clean is not None:
+                self._clean = self._clean - 1 if self._clean > 0 else None
+
+    @property
+    def can_undo(self) -> bool:
+        return self.index > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.index < len(self.commands)
+
+    def undo(self, project) -> bool:
+        if not self.can_undo:
+            return False
+        self.index -= 1
+        self.commands[self.index].undo(project)
+        return True
+
+    def redo(self, project) -> bool:
+        if not self.can_redo:
+            return False
+        self.commands[self.index].redo(project)
+        self.index += 1
+        return True
+
+    def goto(self, index: int, project) -> None:
+        """Undo or redo until ``index`` commands are applied (0 = the opened state)."""
+        index = max(0, min(index, len(self.commands)))
+        while self.index > index:
+            self.undo(project)
+        while self.index < index:
+            self.redo(project)
+
+    def texts(self) -> list[str]:
+        return [c.text for c in self.commands]
+
+    def mark_clean(self) -> None:
+        self._clean = self.index
+
+    @property
+    def is_clean(self) -> bool:
+        return self._clean == self.index
+
+    def clear(self) -> None:
+        self.commands.clear()
+        self.index = 0
+        self._clean = 0

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up everything ColorPaint needs on a fresh Debian/Ubuntu machine: the system
+# libraries Qt needs, a virtual environment in .venv, PyTorch (CPU build 2.13.0 unless a
+# CUDA machine asks for more) and ColorPaint itself with its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+need_pkgs=()
+for p in libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 xvfb xauth; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing system packages: ${need_pkgs[*]}"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+# the pinned CPU wheel first, so no resolver ever pulls a multi-GB CUDA build
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[dev]"

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from colorpaint.core.color import lab_to_net, lab_to_rgb, net_to_lab, parse_hex_color, rgb_to_lab
+from colorpaint.core.hints import hint_inputs, hints_to_net, rasterize_strokes, resize_hints, simulate_hints, spread_hints
+from colorpaint.core.lineart import detect_kind
+
+from .helpers import drawing
+
+
+def test_lab_round_trip_all_colors_on_a_grid():
+    v = np.arange(0, 256, 15, dtype=np.uint8)
+    rgb = np.stack(np.meshgrid(v, v, v, indexing="ij"), -1).reshape(1, -1, 3)
+    back = lab_to_rgb(rgb_to_lab(rgb))
+    assert np.abs(back.astype(int) - rgb).max() <= 1
+    lab = rgb_to_lab(rgb)
+    assert np.allclose(net_to_lab(lab_to_net(lab)), lab, atol=1e-4)
+    assert np.abs(lab_to_net(lab)).max() <= 1.2
+
+
+def test_hex_colors():
+    assert parse_hex_color("#ff8800") == (255, 136, 0)
+    assert parse_hex_color("0f8") == (0, 255, 136)
+    with pytest.raises(ValueError, match="not a hex color"):
+        parse_hex_color("#12345z")
+
+
+def test_hint_map_parsing_marks_only_alpha_pixels():
+    h = np.zeros((20, 30, 4), np.uint8)
+    h[5, 7] = (255, 0, 0, 255)
+    h[10:12, 20:22] = (0, 0, 255, 40)
+    net = hints_to_net(h, 20, 30)
+    assert net.shape == (4, 20, 30)
+    assert net[3].sum() == 5
+    assert net[1, 5, 7] > 0.5  # red has a large positive a
+    assert net[2, 10, 20] < -0.5  # blue has a negative b
+
+
+def test_hints_survive_downscaling():
+    h = np.zeros((400, 400, 4), np.uint8)
+    h[101, 203] = (0, 255, 0, 255)  # a single-pixel hint
+    small = resize_hints(h, 100, 100)
+    assert (small[..., 3] > 0).sum() >= 1
+    assert tuple(small[small[..., 3] > 0][0, :3]) == (0, 255, 0)
+
+
+def test_strokes_rasterize_and_erase():
+    s = [{"points": [(5, 5), (30, 5)], "color": (255, 0, 0), "size": 4, "opacity": 1.0}]
+    m = rasterize_strokes(s, 20, 40)
+    assert m[5, 15, 3] == 255 and tuple(m[5, 15, :3]) == (255, 0, 0)
+    assert m[15, 15, 3] == 0
+    m2 = rasterize_strokes(s + [{"points": [(15, 5)], "color": (0, 0, 0), "size": 6, "erase": True}], 20, 40)
+    assert m2[5, 15, 3] == 0 and m2[5, 28, 3] == 255
+
+
+def test_simulated_hints_carry_ground_truth_colors():
+    _, color = drawing()
+    rng = np.random.default_rng(0)
+    h = simulate_hints(color, 10, rng)
+    m = h[..., 3] > 0
+    assert 10 <= m.sum() <= 10 * 81
+    assert simulate_hints(color, 0, rng)[..., 3].sum() == 0
+
+
+def test_spread_hints_fill_the_hinted_region_only():
+    line, color = drawing(seed=3)
+    labels_hint = np.zeros((*line.shape, 4), np.uint8)
+    labels_hint[0:3, 0:3] = (10, 200, 10, 255)  # in the background region
+    net = hints_to_net(labels_hint, *line.shape)
+    sp = spread_hints(line, net)
+    assert sp[3].mean() > 0.3  # the background is large
+    assert sp[3][line == 0].sum() == 0  # never on the lines
+    assert hint_inputs(None, net)[4:].sum() == 0
+
+
+def test_kind_detection():
+    line, color = drawing()
+    assert detect_kind(line) == "lineart"
+    gray = (color.mean(2) * 0.8 + 20).astype(np.uint8)
+    assert detect_kind(gray) == "gray"

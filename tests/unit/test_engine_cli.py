@@ -1,0 +1,176 @@
+"""The engine and colorpaint-cli end to end on tiny files, with weights made here."""
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorpaint import cli
+from colorpaint.core.imageio import ImageError, load_image
+from colorpaint.engine import jobs
+from colorpaint.engine.pipeline import ColorizeRequest, colorize
+from colorpaint.engine.session import Session
+from colorpaint.engine.weights import WeightsError, load_weights, read_metadata
+
+from .helpers import drawing, tiny_weights, write_pairs, write_sequence
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    d = tmp_path_factory.mktemp("w")
+    return {n: tiny_weights(n, d / f"{n}.safetensors") for n in ("auto", "histogram", "color-apply", "temporal")}
+
+
+@pytest.fixture
+def line_png(tmp_path):
+    line, _ = drawing(150, 210)
+    p = tmp_path / "sketch.png"
+    cv2.imwrite(str(p), line)
+    return p
+
+
+@pytest.mark.parametrize("model", ["auto", "histogram", "color-apply", "temporal"])
+def test_colorize_keeps_size_and_lines(model, weights, line_png):
+    img = load_image(line_png)
+    res = jobs.run(colorize(Session("cpu"), ColorizeRequest(img, model=model, weights=str(weights[model]))))
+    assert res.composite.shape == img.shape and res.composite.dtype == np.uint8
+    assert res.kind == "lineart"
+    # the artist's lines stay on top: every ink pixel is at least as dark as the ink
+    ink = img[..., 0] < 60
+    assert (res.composite[ink].max(1) <= img[ink].max(1) + 1).all()
+
+
+def test_gray_input_keeps_its_lightness(weights):
+    _, color = drawing(100, 100)
+    gray = np.repeat(cv2.cvtColor(color, cv2.COLOR_RGB2GRAY)[..., None], 3, 2)
+    gray = cv2.GaussianBlur(gray, (0, 0), 3)  # mid tones everywhere: a grayscale frame
+    res = jobs.run(colorize(Session("cpu"), ColorizeRequest(gray, model="auto", weights=str(weights["auto"]))))
+    assert res.kind == "gray"
+    from colorpaint.core.color import rgb_to_lab
+
+    assert np.abs(rgb_to_lab(res.composite)[..., 0] - rgb_to_lab(gray)[..., 0]).mean() < 1.5
+
+
+def test_cancel_stops_a_job(weights, line_png):
+    tok = jobs.CancelToken()
+    tok.cancel()
+    with pytest.raises(jobs.Cancelled):
+        jobs.run(colorize(Session("cpu"), ColorizeRequest(load_image(line_png), model="auto", weights=str(weights["auto"])), tok))
+
+
+def test_weights_errors_are_one_line(tmp_path, weights):
+    with pytest.raises(WeightsError, match="not 'auto'"):
+        load_weights(weights["temporal"], family="auto")
+    trunc = tmp_path / "trunc.safetensors"
+    trunc.write_bytes(weights["auto"].read_bytes()[:3000])
+    with pytest.raises(WeightsError) as e:
+        load_weights(trunc, family="auto")
+    assert str(trunc) in str(e.value) and "\n" not in str(e.value)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(WeightsError):
+        load_weights(junk)
+    with pytest.raises(WeightsError, match="not found"):
+        read_metadata(tmp_path / "missing.safetensors")
+
+
+def _run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "colorpaint.cli", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_colorize_with_hints_and_bad_inputs(tmp_path, weights, line_png):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.png").write_bytes(b"")
+    png = line_png.read_bytes()
+    (bad / "trunc.png").write_bytes(png[: len(png) // 3])
+    hints = np.zeros((150, 210, 4), np.uint8)
+    hints[40:50, 40:50] = (255, 0, 0, 255)
+    Image.fromarray(hints, "RGBA").save(tmp_path / "hints.png")
+    out = tmp_path / "out"
+    r = _run_cli("colorize", line_png, bad / "empty.png", bad / "trunc.png", tmp_path / "nope.png", "-o", out,
+                 "--model", "color-apply", "--weights", weights["color-apply"], "--hints", tmp_path / "hints.png")
+    assert r.returncode == 2
+    errs = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(errs) == 3, r.stderr
+    assert any("empty.png" in l and "empty" in l for l in errs)
+    assert any("trunc.png" in l and "corrupt" in l for l in errs)
+    assert any("nope.png" in l and "no such file" in l for l in errs)
+    res = load_image(out / "sketch.png")
+    assert res.shape == (150, 210, 3)
+
+
+def test_cli_wrong_family_weights(tmp_path, weights, line_png):
+    r = _run_cli("colorize", line_png, "-o", tmp_path, "--model", "auto", "--weights", weights["temporal"])
+    assert r.returncode == 2 and "temporal" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["cmyk", "16bit", "palette_alpha"])
+def test_odd_image_formats_load(tmp_path, kind, weights):
+    line, color = drawing(64, 80)
+    p = tmp_path / f"{kind}.png"
+    if kind == "cmyk":
+        p = tmp_path / "cmyk.jpg"
+        Image.fromarray(color).convert("CMYK").save(p)
+    elif kind == "16bit":
+        Image.fromarray(line.astype(np.uint16) * 257).save(p)
+    else:
+        im = Image.fromarray(color).convert("P", palette=Image.ADAPTIVE, colors=8)
+        im.info["transparency"] = 0
+        im.save(p, transparency=0)
+    img = load_image(p)
+    assert img.shape == (64, 80, 3) and img.dtype == np.uint8
+    if kind == "16bit":
+        assert abs(int(img[..., 0].mean()) - int(line.mean())) <= 1
+    assert cli.main(["colorize", str(p), "-o", str(tmp_path / "o"), "--model", "auto", "--weights", str(weights["auto"])]) == 0
+
+
+def test_huge_image_is_refused(tmp_path):
+    p = tmp_path / "huge.png"
+    Image.new("L", (20000, 20000), 255).save(p)
+    with pytest.raises(ImageError, match="too large"):
+        load_image(p)
+
+
+def test_cli_models_lists_all(capsys):
+    assert cli.main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} == {"auto", "histogram", "color-apply", "temporal"}
+
+
+def test_cli_sequence_and_evaluate(tmp_path, weights):
+    seq = write_sequence(tmp_path / "shot", n=4)
+    out = tmp_path / "seq_out"
+    key = tmp_path / "key.png"
+    cv2.imwrite(str(key), cv2.imread(str(seq / "frame_000.png")))
+    assert cli.main(["sequence", str(seq), "-o", str(out), "--model", "temporal", "--weights", str(weights["temporal"]),
+                     "--key", f"frame_000={key}"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"frame_{i:03d}.png" for i in range(4)]
+    assert np.array_equal(load_image(out / "frame_000.png"), load_image(key))
+    pairs = write_pairs(tmp_path / "pairs", n=3)
+    js = tmp_path / "e.json"
+    assert cli.main(["evaluate", "--model", "color-apply", "--data", str(pairs), "--weights", str(weights["color-apply"]),
+                     "--hints", "5", "--json", str(js)]) == 0
+    rep = json.loads(js.read_text())["results"]
+    assert rep["lineart"]["n"] == 3 and 0 < rep["lineart"]["psnr"] < 100
+    for base in ("none", "mean", "region-fill"):
+        assert cli.main(["evaluate", "--model", base, "--data", str(pairs), "--hints", "5"]) == 0
+    assert cli.main(["evaluate", "--model", "temporal", "--data", str(tmp_path / "shot"), "--weights", str(weights["temporal"]),
+                     "--json", str(js)]) == 0
+    assert "flicker" in json.loads(js.read_text())["results"]["gray"]
+
+
+def test_flat_mode_gives_one_color_per_region(tmp_path, weights, line_png):
+    out = tmp_path / "flat"
+    assert cli.main(["colorize", str(line_png), "-o", str(out), "--model", "auto", "--weights", str(weights["auto"]), "--flat",
+                     "--palette", "#ff0000,#00ff00,#0000ff,#ffffff"]) == 0
+    res = load_image(out / "sketch.png")
+    from colorpaint.core.regions import segment
+
+    labels, n = segment(load_image(line_png)[..., 0])
+    inner = cv2.erode((labels > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    colors = {tuple(c) for c in res[inner].reshape(-1, 3)}
+    assert colors <= {(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)}

@@ -1,0 +1,98 @@
+"""colorpaint-train on tiny data: steps, loss decrease, resume, export, JSON progress, DDP."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from colorpaint.engine.weights import load_weights
+from colorpaint.models import registry
+from colorpaint.training.datasets import Sampler, Still, sample_video_frames, scan
+from colorpaint.training.losses import OBJECTIVES
+
+from .helpers import write_pairs, write_sequence
+
+MAIN_LOSS = {"auto": "ce", "histogram": "l1", "color-apply": "applier", "temporal": "l1"}
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_loss_decreases_on_a_fixed_batch(name, tmp_path):
+    torch.manual_seed(0)
+    tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
+    net = registry.build(name, tiny=True)
+    obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), {"adv_weight": 0.0} if name in ("histogram", "temporal") else {})
+    batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
+    losses = [obj.step(batch, lambda p: None)[MAIN_LOSS[name]] for _ in range(25)]
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3]), losses
+
+
+def _train(*args):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "colorpaint.training.cli", *map(str, args)], capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_train_resume_export_and_json_progress(tmp_path):
+    data = write_pairs(tmp_path / "pairs", n=6)
+    out = tmp_path / "run"
+    common = ["--model", "color-apply", "--data", data, "--tiny", "--batch", "2", "--size", "64", "--scale", "96",
+              "--val-every", "2", "--val-items", "2", "--out", out, "--progress", "json"]
+    r = _train(*common, "--steps", "4")
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    steps = [x for x in recs if x["event"] == "step"]
+    assert steps and {"step", "total", "losses", "val", "eta", "sample"} <= set(steps[-1])
+    assert steps[-1]["val"]["psnr"] > 0 and os.path.exists(steps[-1]["sample"])
+    assert recs[-1]["event"] == "done"
+    net, meta = load_weights(out / "color-apply.safetensors", family="color-apply")
+    assert meta["trained"] and meta["steps"] == 4
+    assert json.loads((out / "config.json").read_text())["model"] == "color-apply"
+    r = _train(*common, "--steps", "6", "--resume")
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    assert any("resumed from step 4" in x.get("message", "") for x in recs)
+    assert [x["step"] for x in recs if x["event"] == "step"][0] > 4
+    _, meta = load_weights(out / "color-apply.safetensors")
+    assert meta["steps"] == 6
+    # fine-tuning from exported weights
+    r = _train("--model", "color-apply", "--data", data, "--init", out / "color-apply.safetensors", "--steps", "2", "--batch", "2",
+               "--size", "64", "--scale", "96", "--out", tmp_path / "ft", "--val-every", "2", "--val-items", "2")
+    assert r.returncode == 0, r.stderr
+    assert load_weights(tmp_path / "ft" / "color-apply.safetensors")[1]["init"].endswith("color-apply.safetensors")
+
+
+def test_bad_data_reports_json_error(tmp_path):
+    r = _train("--model", "auto", "--data", tmp_path / "missing", "--tiny", "--steps", "2", "--out", tmp_path / "o", "--progress", "json")
+    assert r.returncode == 1
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["event"] == "error" and "missing" in rec["message"]
+
+
+def test_sequences_and_color_only_data(tmp_path):
+    seqroot = tmp_path / "seqs"
+    for i in range(3):
+        write_sequence(seqroot / f"shot{i}", n=4, size=(64, 64))
+    tr, va, shots, vshots = scan([seqroot], scale=64, val_frac=0.0, log=lambda m: None)
+    assert len(shots) == 3 and all(len(s.frames) == 4 for s in shots)
+    stills = [Still(f, None, "x") for f in shots[0].frames]  # no line art: synthesized
+    b = Sampler(stills, shots, 64, "temporal", np.random.default_rng(1)).batch(4)
+    assert b["L"].shape == (4, 1, 64, 64) and b["prev"].shape == (4, 4, 64, 64) and b["hints"].shape == (4, 8, 64, 64)
+
+
+def test_video_sampling_rule():
+    picks = sample_video_frames(1000, np.random.default_rng(0))
+    assert len(picks) <= 50 and all(b - a >= 20 for a, b in zip(picks, picks[1:]))
+
+
+def test_ddp_two_cpu_processes(tmp_path):
+    data = write_pairs(tmp_path / "pairs", n=4, size=(64, 64))
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "colorpaint.training.cli",
+                        "--model", "auto", "--data", str(data), "--tiny", "--steps", "3", "--batch", "2", "--size", "64", "--scale", "64",
+                        "--val-every", "3", "--val-items", "2", "--out", str(out), "--device", "cpu"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert load_weights(out / "auto.safetensors")[1]["steps"] == 3
