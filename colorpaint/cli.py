@@ -153,12 +153,18 @@ def _pairs(folder: Path, kind: str, split: str | None):
     return items
 
 
-def _sequences(folder: Path):
-    """[(name, [color frame paths], [input paths or None], kind)] for sequence folders."""
+def _sequences(folder: Path, split: str | None = None):
+    """[(name, [color frame paths], [input paths or None], kind)] for sequence folders.
+
+    With ``split``, only shots of that split are kept, by the same per-shot rule training
+    uses (a hash of the shot's name), so validation shots are never trained on."""
     from .core.frames import list_frames
+    from .training.datasets import _split_of
 
     seqs = []
     dirs = [folder] if (folder / "color").is_dir() or any(folder.glob("*.png")) else sorted(p for p in folder.iterdir() if p.is_dir())
+    if split and len(dirs) > 1:
+        dirs = [d for d in dirs if _split_of(d.name, 0.1) == split]
     for d in dirs:
         if (d / "color").is_dir():
             colors = list_frames(d / "color")
@@ -287,7 +293,7 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
             hints = simulate_hints(gt, hints_n, rng) if hints_n else None
             add(kind_, run_one(img, kind_, hints), gt)
     else:
-        seqs = _sequences(data)
+        seqs = _sequences(data, split)
         if not seqs:
             raise ValueError(f"{data}: no <id>_color.png pairs and no sequence folders found")
         if limit:

@@ -1,0 +1,62 @@
+"""Quality of every model against the baselines, on the held-out val split.
+
+Runs ``colorpaint-cli evaluate`` logic for each model and baseline, for line art and
+grayscale input, with 0/1/5/20/50 simulated hints for the hinted models and the
+region-fill peer, and on the val sequences for flicker. Writes JSON results and prints
+markdown tables for resources/models/MODELS.md.
+
+    python benchmarks/quality.py --data ../shared/data --out benchmarks/results/quality.json [--limit 60]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from colorpaint.cli import evaluate
+from colorpaint.engine.session import Session
+
+HINTS = (0, 1, 5, 20, 50)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--out", default="benchmarks/results/quality.json")
+    ap.add_argument("--limit", type=int, default=None, help="val stills per kind")
+    ap.add_argument("--models", default="auto,histogram,color-apply,temporal")
+    ap.add_argument("--weights-dir", default=None, help="folder with <model>.safetensors (default: bundled)")
+    ap.add_argument("--skip-sequences", action="store_true")
+    args = ap.parse_args()
+    stills, seqs = Path(args.data) / "stills", Path(args.data) / "sequences"
+    session = Session("auto")
+    res = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+
+    def run(key, model, data, hints=0, kind="auto", flat=False, limit=args.limit):
+        t = time.time()
+        w = str(Path(args.weights_dir) / f"{model}.safetensors") if args.weights_dir and model not in ("none", "mean", "region-fill", "flow") else None
+        r = evaluate(model, data, hints, kind, "val", limit, w, None, 256, flat, session=session if w is None and model not in ("none", "mean", "region-fill", "flow") else None)
+        res[key] = r
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(res, indent=1))
+        print(f"{key:40s} " + "  ".join(f"{k}: PSNR {v['psnr']:.2f} SSIM {v['ssim']:.3f} dE00 {v['de00']:.2f}" + (f" flicker {v['flicker']:+.2f}" if 'flicker' in v else "") for k, v in r.items()) + f"  ({time.time() - t:.0f} s)", flush=True)
+
+    models = args.models.split(",")
+    for base in ("none", "mean"):
+        run(f"{base}/h0", base, stills)
+    for n in HINTS:
+        run(f"region-fill/h{n}", "region-fill", stills, n, kind="lineart")
+    for m in models:
+        for n in (HINTS if m in ("histogram", "color-apply") else (0,)):
+            run(f"{m}/h{n}", m, stills, n)
+        run(f"{m}/h0/flat", m, stills, 0, kind="lineart", flat=True)
+    if not args.skip_sequences:
+        for m in ["auto", "temporal"]:
+            if m in models:
+                run(f"seq/{m}", m, seqs, 0, limit=None)
+        run("seq/none", "none", seqs, limit=None)
+
+
+if __name__ == "__main__":
+    main()
