@@ -1,0 +1,462 @@
+"""The document: a project of shots, each a list of frames, plus palette, model and settings.
+
+Everything here is plain Python and numpy (no Qt). Widgets read the project and subscribe
+to ``project.events``; they change it only through the methods below, which record undo
+steps for strokes, fills, hint clears and colorize results.
+
+Arrays: source images are ``HxWx3 uint8 RGB``; hint maps ``HxWx4 uint8 RGBA`` (alpha > 0 =
+hint); region labels ``HxW int32`` (0 on lines). Arrays handed out by the project are
+owned by it and must not be modified; copy them before giving them to another thread if
+the document may change meanwhile (hint maps are updated in place).
+"""
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.color import rgb_to_luma
+from ..core.frames import is_video, list_frames, video_info
+from ..core.imageio import IMAGE_EXTS, ImageError, load_image
+from .events import EmitterGroup
+from .history import History, SetResult, SetStrokes
+from .strokes import Stroke, paint_stroke, rasterize
+
+RGB = tuple[int, int, int]
+DEFAULT_SETTINGS = {"work_size": 256, "input_kind": "auto", "live": False, "use_palette": False}
+
+
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    if a is not None:
+        a = np.ascontiguousarray(a)
+        a.flags.writeable = False
+    return a
+
+
+class FrameResult:
+    """A colorize result: ``color`` (HxWx3 uint8 RGB color layer, no lines) and ``composite``
+    (HxWx3 uint8 RGB, lines on top for line art). Immutable once made.
+
+    A result loaded from a project is lazy: its arrays are read from ``files``
+    (composite path, color path) on first use. ``rev`` is unique within a project and
+    names the result's files, so a save never overwrites files the old project.json uses.
+    """
+
+    def __init__(self, color=None, composite=None, kind="lineart", model="", seconds=0.0, device="", rev=0, files=None):
+        self._color, self._composite = _frozen(color), _frozen(composite)
+        self.kind, self.model, self.seconds, self.device, self.rev = kind, model, float(seconds), device, int(rev)
+        self.files: tuple[Path, Path] | None = files
+
+    @classmethod
+    def from_engine(cls, res, rev: int) -> "FrameResult":
+        """From an engine ``ColorizeResult`` (duck-typed, so this module needs no torch)."""
+        return cls(res.color, res.composite, res.kind, res.model, res.seconds, res.device, rev)
+
+    @property
+    def composite(self) -> np.ndarray:
+        if self._composite is None:
+            self._composite = _frozen(load_image(self.files[0]))
+        return self._composite
+
+    @property
+    def color(self) -> np.ndarray:
+        if self._color is None:
+            self._color = _frozen(load_image(self.files[1]))
+        return self._color
+
+
+@dataclass(eq=False)
+class Frame:
+    """One frame: its source (never written to), hint strokes, color result, flags, drift.
+
+    ``source``: absolute path of the line art / gray image, or of a video with
+    ``video_index`` set. ``drift``: the temporal drift score (Lab ab distance), or None.
+    """
+
+    id: str
+    name: str
+    source: Path
+    video_index: int | None = None
+    strokes: tuple[Stroke, ...] = ()
+    result: FrameResult | None = None
+    key: bool = False
+    corrected: bool = False
+    drift: float | None = None
+
+
+@dataclass(eq=False)
+class Shot:
+    name: str
+    frames: list[Frame] = field(default_factory=list)
+
+
+class Palette:
+    """Recent colors (most recent first, at most ``MAX_RECENT``) and saved, named colors."""
+
+    MAX_RECENT = 16
+
+    def __init__(self, on_change=None) -> None:
+        self.recent: list[RGB] = []
+        self.saved: list[tuple[str, RGB]] = []
+        self._on_change = on_change or (lambda saved: None)
+
+    def use(self, color) -> None:
+        c = tuple(int(v) for v in color)
+        if self.recent[:1] == [c]:
+            return
+        self.recent = [c] + [r for r in self.recent if r != c][: self.MAX_RECENT - 1]
+        self._on_change(saved=False)
+
+    def save_color(self, color, name: str | None = None) -> None:
+        c = tuple(int(v) for v in color)
+        if any(s == c for _, s in self.saved):
+            return
+        self.saved.append((name or "#%02x%02x%02x" % c, c))
+        self._on_change(saved=True)
+
+    def remove_saved(self, index: int) -> None:
+        if 0 <= index < len(self.saved):
+            del self.saved[index]
+            self._on_change(saved=True)
+
+    def load_gpl(self, path) -> int:
+        """Add a GIMP palette's colors to the saved ones; returns how many were new."""
+        from ..core.palette import read_gpl
+
+        before = len(self.saved)
+        for name, c in read_gpl(path):
+            if not any(s == c for _, s in self.saved):
+                self.saved.append((name, c))
+        if len(self.saved) != before:
+            self._on_change(saved=True)
+        return len(self.saved) - before
+
+    def to_dict(self) -> dict:
+        return {"recent": [list(c) for c in self.recent], "saved": [{"name": n, "color": list(c)} for n, c in self.saved]}
+
+    def load_dict(self, d: dict) -> None:
+        rgb = lambda c: tuple(int(v) for v in c)
+        self.recent = [rgb(c) for c in d.get("recent", [])][: self.MAX_RECENT]
+        self.saved = [(str(s["name"]), rgb(s["color"])) for s in d.get("saved", [])]
+        for c in self.recent + [c for _, c in self.saved]:
+            if len(c) != 3 or not all(0 <= v <= 255 for v in c):
+                raise ValueError(f"bad palette color {c!r}")
+
+
+def load_source(path: Path, video_index: int | None = None) -> np.ndarray:
+    """A frame's source as ``HxWx3 uint8 RGB`` (an image file, or one frame of a video)."""
+    if video_index is None:
+        return load_image(path)
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise ImageError(f"{path}: cannot open video")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, video_index)
+        ok, bgr = cap.read()
+        if not ok:
+            raise ImageError(f"{path}: cannot read frame {video_index}")
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
+
+
+class Project:
+    """Shots of frames with hints and results, a palette, the selected model and settings.
+
+    Events (keyword arguments): ``frames()`` structure changed; ``current(frame)``;
+    ``hints(frame, rect)`` rect is (x0, y0, x1, y1) or None for everything; ``result(frame)``;
+    ``flags(frame)``; ``history()``; ``palette()``; ``settings(key)`` (model included,
+    key "model"); ``dirty(dirty)``.
+    """
+
+    def __init__(self, name: str = "Untitled") -> None:
+        self.name = name
+        self.path: Path | None = None  # the NAME.cpaint folder once saved
+        self.shots: list[Shot] = []
+        self.model = "auto"
+        self.settings = dict(DEFAULT_SETTINGS)
+        self.events = EmitterGroup("frames", "current", "hints", "result", "flags", "history", "palette", "settings", "dirty")
+        self.palette = Palette(self._palette_changed)
+        self.history = History()
+        self.version = 0  # bumps on every change (autosave compares it)
+        self.next_id = 1
+        self.next_rev = 1
+        self._cur = (0, 0)
+        self._meta = 0
+        self._clean_meta = 0
+        self._was_dirty = False
+        self._images: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._hints: OrderedDict[str, tuple[tuple, np.ndarray]] = OrderedDict()
+        self._labels: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_images(cls, paths, name: str | None = None) -> "Project":
+        """One shot whose frames are the given image files (checked readable now)."""
+        paths = [Path(p).resolve() for p in paths]
+        if not paths:
+            raise ImageError("no images given")
+        p = cls(name or paths[0].stem)
+        p.add_shot(paths[0].stem if len(paths) == 1 else paths[0].parent.name, [(q, None) for q in paths])
+        p.image(p.current_frame)  # fail now, with the loader's message, not later
+        p.mark_clean()
+        return p
+
+    @classmethod
+    def from_folder(cls, folder) -> "Project":
+        folder = Path(folder).resolve()
+        paths = list_frames(folder)
+        if not paths:
+            raise ImageError(f"{folder}: folder holds no image frames ({', '.join(sorted(IMAGE_EXTS))})")
+        return cls.from_images(paths, folder.name)
+
+    @classmethod
+    def from_video(cls, path) -> "Project":
+        path = Path(path).resolve()
+        n, _ = video_info(path)
+        p = cls(path.stem)
+        p.add_shot(path.stem, [(path, i) for i in range(n)])
+        p.image(p.current_frame)
+        p.mark_clean()
+        return p
+
+    def add_shot(self, name: str, sources) -> Shot:
+        """Append a shot; ``sources``: [(path, video_index or None), ...]."""
+        shot = Shot(name)
+        for path, idx in sources:
+            path = Path(path)
+            fname = f"{path.stem}_{idx:05d}" if idx is not None else path.stem
+            shot.frames.append(Frame(self._new_id(), fname, path, idx))
+        self.shots.append(shot)
+        self._meta += 1
+        self._changed()
+        self.events.frames()
+        return shot
+
+    def _new_id(self) -> str:
+        fid = f"f{self.next_id:05d}"
+        self.next_id += 1
+        return fid
+
+    def new_rev(self) -> int:
+        self.next_rev += 1
+        return self.next_rev - 1
+
+    # ------------------------------------------------------------------ navigation
+    def frames(self):
+        return itertools.chain.from_iterable(s.frames for s in self.shots)
+
+    def frame(self, frame_id: str) -> Frame:
+        for f in self.frames():
+            if f.id == frame_id:
+                return f
+        raise KeyError(f"no frame {frame_id!r} in project {self.name!r}")
+
+    @property
+    def frame_count(self) -> int:
+        return sum(len(s.frames) for s in self.shots)
+
+    @property
+    def current(self) -> tuple[int, int]:
+        return self._cur
+
+    @property
+    def current_frame(self) -> Frame | None:
+        s, f = self._cur
+        if s < len(self.shots) and f < len(self.shots[s].frames):
+            return self.shots[s].frames[f]
+        return None
+
+    def set_current(self, shot: int, frame: int) -> None:
+        if not (0 <= shot < len(self.shots) and 0 <= frame < len(self.shots[shot].frames)):
+            raise IndexError(f"no frame {frame} in shot {shot}")
+        if (shot, frame) != self._cur:
+            self._cur = (shot, frame)
+            self.events.current(frame=self.current_frame)
+
+    def step(self, delta: int) -> None:
+        """Move to the next (+1) or previous (-1) frame, across shots."""
+        flat = [(si, fi) for si, s in enumerate(self.shots) for fi in range(len(s.frames))]
+        if flat:
+            i = flat.index(self._cur) if self._cur in flat else 0
+            self.set_current(*flat[max(0, min(len(flat) - 1, i + delta))])
+
+    # ------------------------------------------------------------------ derived data (cached)
+    @staticmethod
+    def _lru(cache: OrderedDict, key, value, size: int):
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+        return value
+
+    def image(self, frame: Frame) -> np.ndarray:
+        """The frame's source as ``HxWx3 uint8 RGB`` (read-only; raises ImageError)."""
+        if frame.id in self._images:
+            self._images.move_to_end(frame.id)
+            return self._images[frame.id]
+        return self._lru(self._images, frame.id, _frozen(load_source(frame.source, frame.video_index)), 6)
+
+    def labels(self, frame: Frame, gap: int = 2) -> np.ndarray:
+        """Closed line-art regions of the frame: ``HxW int32``, 0 on lines (for fills)."""
+        from ..core.regions import segment
+
+        key = (frame.id, gap)
+        if key in self._labels:
+            return self._labels[key]
+        return self._lru(self._labels, key, segment(rgb_to_luma(self.image(frame)), gap_close=gap)[0], 3)
+
+    def _rasterize(self, frame: Frame, strokes) -> np.ndarray:
+        h, w = self.image(frame).shape[:2]
+        gaps = {s.gap for s in strokes if s.kind == "fill"}
+        if len(gaps) <= 1:
+            return rasterize(strokes, h, w, self.labels(frame, gaps.pop()) if gaps else None)
+        out = np.zeros((h, w, 4), np.uint8)
+        for s in strokes:
+            paint_stroke(out, s, self.labels(frame, s.gap) if s.kind == "fill" else None)
+        return out
+
+    def hints(self, frame: Frame) -> np.ndarray:
+        """The frame's strokes rasterized: ``HxWx4 uint8 RGBA`` (owned by the project, updated
+        in place when a stroke is added: copy it before handing it to a worker)."""
+        got = self._hints.get(frame.id)
+        if got is not None and got[0] == frame.strokes:
+            self._hints.move_to_end(frame.id)
+            return got[1]
+        return self._lru(self._hints, frame.id, (frame.strokes, self._rasterize(frame, frame.strokes)), 4)[1]
+
+    def has_hints(self, frame: Frame) -> bool:
+        return bool(frame.strokes) and bool((self.hints(frame)[..., 3] > 0).any())
+
+    # ------------------------------------------------------------------ editing (undoable)
+    def add_stroke(self, stroke: Stroke, frame: Frame | None = None) -> bool:
+        """Record one brush/eraser stroke or fill as one undo step.
+
+        Returns False (and records nothing) for a fill that hits no closed region."""
+        frame = frame or self.current_frame
+        if stroke.kind == "fill":
+            h, w = self.image(frame).shape[:2]
+            x, y = (int(round(v)) for v in stroke.points[0])
+            lab = self.labels(frame, stroke.gap)
+            if not (0 <= x < w and 0 <= y < h) or lab[y, x] == 0:
+                return False
+        text = {"brush": "Brush stroke", "erase": "Eraser stroke", "fill": "Fill"}[stroke.kind]
+        self._push(SetStrokes(frame.id, frame.strokes, frame.strokes + (stroke,), text))
+        if stroke.kind != "erase":
+            self.palette.use(stroke.color)
+        return True
+
+    def clear_hints(self, frame: Frame | None = None) -> None:
+        frame = frame or self.current_frame
+        if frame.strokes:
+            self._push(SetStrokes(frame.id, frame.strokes, (), "Clear hints"))
+
+    def apply_result(self, result: FrameResult | None, frame: Frame | None = None, undoable: bool = True) -> None:
+        """Put a colorize result in the frame's color layer (one undo step unless
+        ``undoable`` is False, as for Live previews, which follow the hints anyway)."""
+        frame = frame or self.current_frame
+        if undoable:
+            text = f"Colorize ({result.model})" if result is not None else "Remove colors"
+            self._push(SetResult(frame.id, frame.result, result, text))
+        else:
+            self._meta += 1  # not in the history, but saved with the project
+            self._set_result(frame.id, result)
+
+    def undo(self) -> bool:
+        done = self.history.undo(self)
+        self._after_history()
+        return done
+
+    def redo(self) -> bool:
+        done = self.history.redo(self)
+        self._after_history()
+        return done
+
+    def goto(self, index: int) -> None:
+        self.history.goto(index, self)
+        self._after_history()
+
+    def _push(self, cmd) -> None:
+        self.history.push(cmd, self)
+        self._after_history()
+
+    def _after_history(self) -> None:
+        self._changed()
+        self.events.history()
+
+    # the only two places frames change; history commands call them both ways
+    def _set_strokes(self, frame_id: str, strokes: tuple, appended: bool = False) -> None:
+        frame = self.frame(frame_id)
+        cached = self._hints.get(frame_id)
+        rect = None
+        if appended and cached is not None and cached[0] == strokes[:-1]:
+            s = strokes[-1]
+            rect = paint_stroke(cached[1], s, self.labels(frame, s.gap) if s.kind == "fill" else None)
+            self._hints[frame_id] = (strokes, cached[1])
+            frame.strokes = strokes
+            if rect is None:
+                return
+        else:
+            frame.strokes = strokes
+        self.events.hints(frame=frame, rect=rect)
+
+    def _set_result(self, frame_id: str, result: FrameResult | None) -> None:
+        frame = self.frame(frame_id)
+        frame.result = result
+        self._changed()
+        self.events.result(frame=frame)
+
+    # ------------------------------------------------------------------ model, settings, flags
+    def set_model(self, name: str) -> None:
+        if name != self.model:
+            self.model = name
+            self._meta += 1
+            self._changed()
+            self.events.settings(key="model")
+
+    def set_setting(self, key: str, value) -> None:
+        if self.settings.get(key) != value:
+            self.settings[key] = value
+            self._meta += 1
+            self._changed()
+            self.events.settings(key=key)
+
+    def set_flags(self, frame: Frame, key: bool | None = None, corrected: bool | None = None, drift: float | None = None) -> None:
+        changed = False
+        for attr, v in (("key", key), ("corrected", corrected), ("drift", drift)):
+            if v is not None and getattr(frame, attr) != v:
+                setattr(frame, attr, v)
+                changed = True
+        if changed:
+            self._meta += 1
+            self._changed()
+            self.events.flags(frame=frame)
+
+    def _palette_changed(self, saved: bool) -> None:
+        if saved:
+            self._meta += 1
+        self._changed()
+        self.events.palette()
+
+    # ------------------------------------------------------------------ dirty state
+    @property
+    def dirty(self) -> bool:
+        """True when the project differs from its last save (or from how it was opened)."""
+        return not self.history.is_clean or self._meta != self._clean_meta
+
+    def mark_clean(self) -> None:
+        self.history.mark_clean()
+        self._clean_meta = self._meta
+        self._changed(bump=False)
+
+    def _changed(self, bump: bool = True) -> None:
+        if bump:
+            self.version += 1
+        d = self.dirty
+        if d != self._was_dirty:
+            self._was_dirty = d
+            self.events.dirty(dirty=d)
