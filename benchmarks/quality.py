@@ -43,14 +43,16 @@ def main():
         print(f"{key:40s} " + "  ".join(f"{k}: PSNR {v['psnr']:.2f} SSIM {v['ssim']:.3f} dE00 {v['de00']:.2f}" + (f" flicker {v['flicker']:+.2f}" if 'flicker' in v else "") for k, v in r.items()) + f"  ({time.time() - t:.0f} s)", flush=True)
 
     models = args.models.split(",")
-    for base in ("none", "mean"):
-        run(f"{base}/h0", base, stills)
+    for kind in ("lineart", "gray"):
+        for base in ("none", "mean"):
+            run(f"{base}/{kind}/h0", base, stills, kind=kind)
     for n in HINTS:
-        run(f"region-fill/h{n}", "region-fill", stills, n, kind="lineart")
+        run(f"region-fill/lineart/h{n}", "region-fill", stills, n, kind="lineart")
     for m in models:
-        for n in (HINTS if m in ("histogram", "color-apply") else (0,)):
-            run(f"{m}/h{n}", m, stills, n)
-        run(f"{m}/h0/flat", m, stills, 0, kind="lineart", flat=True)
+        for kind in ("lineart", "gray"):
+            for n in (HINTS if m in ("histogram", "color-apply") else (0,)):
+                run(f"{m}/{kind}/h{n}", m, stills, n, kind=kind)
+        run(f"{m}/lineart/h0/flat", m, stills, 0, kind="lineart", flat=True)
     if not args.skip_sequences:
         for m in ["auto", "temporal"]:
             if m in models:

@@ -32,7 +32,10 @@ def _palette(args):
     if getattr(args, "palette", None):
         pal += parse_palette_arg(args.palette)
     if getattr(args, "palette_file", None):
-        pal += [c for _, c in read_gpl(args.palette_file)]
+        try:
+            pal += [c for _, c in read_gpl(args.palette_file)]
+        except (OSError, UnicodeDecodeError) as e:  # read_gpl's own ValueErrors already name the file
+            raise ValueError(f"{args.palette_file}: cannot read palette ({getattr(e, 'strerror', None) or e.__class__.__name__})") from None
     return tuple(tuple(int(v) for v in c) for c in pal)
 
 
@@ -81,6 +84,9 @@ def cmd_colorize(args) -> int:
     status = 0
     for src in args.inputs:
         try:
+            dst = out / (Path(src).stem + ".png")
+            if _same_file(src, dst):
+                raise ImageError(f"{src}: output {dst} would overwrite the input; choose another -o folder")
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
                                   work_size=args.work_size, weights=args.weights)
@@ -90,12 +96,23 @@ def cmd_colorize(args) -> int:
                 from .engine.flat import flatten
 
                 rgb = flatten(img, res, hints, palette, gap=args.gap)
-            dst = save_image(out / (Path(src).stem + ".png"), rgb)
+            dst = save_image(dst, rgb)
             print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device})")
         except (ImageError, WeightsError, ValueError) as e:
             print(f"colorpaint-cli: error: {e}", file=sys.stderr)
             status = EXIT_BAD_INPUT
+        except MemoryError:
+            print(f"colorpaint-cli: error: {src}: not enough memory to colorize this image", file=sys.stderr)
+            status = EXIT_BAD_INPUT
     return status
+
+
+def _same_file(a, b) -> bool:
+    """True when writing ``b`` would replace the file ``a`` (the artist's source is never overwritten)."""
+    try:
+        return Path(b).exists() and Path(a).exists() and Path(a).samefile(b)
+    except OSError:
+        return False
 
 
 def cmd_sequence(args) -> int:
@@ -117,15 +134,30 @@ def cmd_sequence(args) -> int:
             name, path = spec.split("=", 1)
             if name not in names:
                 raise ValueError(f"--key {name!r}: no frame of that name (frames are {names[0]} .. {names[-1]})")
-            keys[names.index(name)] = load_image(path)
+            key = load_image(path)
+            if key.shape != frames[names.index(name)].shape:
+                raise ValueError(f"--key {name}: {path} is {key.shape[1]}x{key.shape[0]} but the frame is "
+                                 f"{frames[names.index(name)].shape[1]}x{frames[names.index(name)].shape[0]}")
+            keys[names.index(name)] = key
+        for name, f in zip(names, frames):
+            if f.shape != frames[0].shape:
+                raise ImageError(f"{args.src}: frame {name} is {f.shape[1]}x{f.shape[0]} but the shot is "
+                                 f"{frames[0].shape[1]}x{frames[0].shape[0]}; every frame of a shot must be the same size")
+        out = Path(args.output)
+        for name in names:
+            if _same_file(Path(args.src) / f"{name}.png", out / f"{name}.png"):
+                raise ImageError(f"{out / (name + '.png')}: would overwrite an input frame; choose another -o folder")
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         return _fail(str(e))
-    base = ColorizeRequest(frames[0], model=args.model, input_kind=args.input_kind, work_size=args.work_size, weights=args.weights)
-    out = Path(args.output)
+    base = ColorizeRequest(frames[0], model=args.model, input_kind=args.input_kind, work_size=args.work_size, weights=args.weights,
+                           palette=_palette(args), options={"flat": args.flat, "gap": args.gap})
     t0 = time.perf_counter()
     results, drift = jobs.run(colorize_sequence(session, frames, base, keys=keys, anchor=args.anchor))
     for name, rgb in zip(names, results):
-        save_image(out / f"{name}.png", rgb)
+        try:
+            save_image(out / f"{name}.png", rgb)
+        except ImageError as e:  # read-only folder, full disk: the next frames would fail the same way
+            return _fail(str(e))
     print(f"{len(frames)} frames -> {out} in {time.perf_counter() - t0:.1f} s; max drift {max(drift):.2f}")
     return 0
 
@@ -378,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default="temporal", choices=names)
     s.add_argument("--key", action="append", help="NAME=COLOR.png: frame NAME's colors are given")
     s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
+    s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
+    s.add_argument("--gap", type=int, default=2)
+    s.add_argument("--palette", help="comma-separated hex colors (flat mode)")
+    s.add_argument("--palette-file", help="GIMP .gpl palette (flat mode)")
     common(s)
     s.set_defaults(func=cmd_sequence)
 

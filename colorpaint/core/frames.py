@@ -1,10 +1,14 @@
 """Frame sources: a folder of frames (natural sort) or a video file."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-import cv2
+# FFmpeg prints its own complaints about a bad video straight to stderr; ours is one line.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
 import numpy as np
 
 from .imageio import IMAGE_EXTS, ImageError, load_image
@@ -26,12 +30,23 @@ def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTS
 
 
+def _open_video(path: str | Path) -> cv2.VideoCapture:
+    path = Path(path)
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ImageError(f"{path}: empty file (0 bytes)")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise ImageError(f"{path}: cannot open video (not a video ColorPaint can read, or it holds no frames)")
+    return cap
+
+
 def video_info(path: str | Path) -> tuple[int, float]:
     """(frame count, fps) of a video; raises ImageError if it cannot be opened or has no frames."""
-    cap = cv2.VideoCapture(str(path))
+    cap = _open_video(path)
     try:
-        if not cap.isOpened():
-            raise ImageError(f"{path}: cannot open video")
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or 24.0
         ok, _ = cap.read()
@@ -44,9 +59,7 @@ def video_info(path: str | Path) -> tuple[int, float]:
 
 def read_video(path: str | Path, start: int = 0, stop: int | None = None, step: int = 1):
     """Yield (index, HxWx3 uint8 RGB) frames of a video; raises ImageError when it has none."""
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise ImageError(f"{path}: cannot open video")
+    cap = _open_video(path)
     got = False
     try:
         i = 0
@@ -69,6 +82,8 @@ def read_video(path: str | Path, start: int = 0, stop: int | None = None, step: 
 def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
     """(names, frames) from a folder or a video. Frames are HxWx3 uint8 RGB."""
     src = Path(src)
+    if not src.exists():
+        raise ImageError(f"{src}: no such file or folder")
     if src.is_dir():
         paths = list_frames(src)
         if not paths:

@@ -25,7 +25,8 @@ def _to_rgb8(im: Image.Image, path: Path) -> np.ndarray:
     """Any PIL mode -> HxWx3 uint8 RGB; transparency is composited over white."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(im, dtype=np.float64)
-        peak = 65535.0 if a.max() > 255 else 255.0
+        # a 16-bit file is scaled by 65535 even when it is dark (all values <= 255)
+        peak = 65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0
         g = np.clip(a / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(g[..., None], 3, axis=2)
     if im.mode == "F":
@@ -46,6 +47,22 @@ def _to_rgb8(im: Image.Image, path: Path) -> np.ndarray:
     return np.asarray(im, dtype=np.uint8).copy()
 
 
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP"),
+               (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+
+
+def _sniff(path: Path) -> str | None:
+    """The image format whose signature ``path`` starts with, if any."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((fmt for sig, fmt in _SIGNATURES if head.startswith(sig)), None)
+
+
 def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as ``HxWx3 uint8 RGB`` (EXIF orientation applied).
 
@@ -61,6 +78,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
         raise ImageError(f"{path}: empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
+            # Pillow warns about damaged metadata (corrupt EXIF, odd TIFF tags) it then skips:
+            # the pixels are fine, and the CLI's stderr stays one line per bad file
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 w, h = im.size
@@ -77,6 +97,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{path}: image too large (refused as a possible decompression bomb)") from None
     except UnidentifiedImageError:
+        fmt = _sniff(path)
+        if fmt:  # the signature of an image format, but not a readable file: say so
+            raise ImageError(f"{path}: corrupt or truncated {fmt} file") from None
         raise ImageError(f"{path}: not an image file, or a format ColorPaint cannot read") from None
     except (OSError, SyntaxError, ValueError) as e:
         msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__

@@ -60,7 +60,7 @@ def line_mask(img: np.ndarray, threshold: float | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- segmentation
-def segment(lineart: np.ndarray, gap_close: int = 2) -> tuple[np.ndarray, int]:
+def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -> tuple[np.ndarray, int]:
     """Closed regions between lines -> ``(labels HxW int32, n)``; 0 on line pixels, 1..n regions.
 
     ``lineart``: anything :func:`line_mask` accepts (gray, RGB or a ready bool mask).
@@ -76,7 +76,25 @@ def segment(lineart: np.ndarray, gap_close: int = 2) -> tuple[np.ndarray, int]:
     such component joins the region it touches most, or becomes its own region if it touches
     none (e.g. a tiny highlight). Growing slivers step by step would cost far more.
     ``gap_close=0`` disables closing.
+
+    ``min_area``: regions smaller than this many pixels count as ink (label 0): pockets
+    inside thick or hatched strokes that no colorist fills by hand. ``None`` picks
+    ``max(8, H*W // 10000)`` (26 px at 512², 0.01 % of the frame); 0 keeps every region.
     """
+    labels, n = _segment(lineart, gap_close)
+    if min_area is None:
+        min_area = max(8, labels.size // 10000)
+    if min_area > 1 and n:
+        area = np.bincount(labels.ravel(), minlength=n + 1)
+        keep = area >= min_area
+        keep[0] = False
+        lut = np.zeros(n + 1, np.int32)
+        lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+        labels, n = lut[labels], int(keep.sum())
+    return labels, n
+
+
+def _segment(lineart: np.ndarray, gap_close: int) -> tuple[np.ndarray, int]:
     m8 = np.ascontiguousarray(line_mask(lineart)).view(np.uint8)
     r = math.ceil(gap_close / 2) if gap_close > 0 else 0
     wall = cv2.dilate(m8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r else m8
@@ -327,7 +345,24 @@ def match_region_ids(labels_prev: np.ndarray, labels_cur: np.ndarray, min_iou: f
     return prev_id, shift
 
 
+def flow_warp_labels(labels_prev: np.ndarray, lines_prev: np.ndarray, lines_cur: np.ndarray) -> np.ndarray:
+    """Move ``labels_prev`` onto the current frame by dense optical flow (DIS) between the line art.
+
+    ``lines_prev``/``lines_cur``: ``HxW uint8`` line art (dark lines on light paper). Handles
+    rotation, scaling and parts moving on their own, which a global shift cannot. The line
+    images are blurred first: thin lines alone give the flow too little texture.
+    """
+    blur = lambda g: cv2.GaussianBlur(g, (0, 0), 2.0)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    flow = dis.calc(blur(lines_cur), blur(lines_prev), None)  # for each current pixel: where it was
+    h, w = labels_prev.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(labels_prev.astype(np.float32), gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_NEAREST,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(np.int32)
+
+
 def match_regions(labels_prev: np.ndarray, colors_prev: np.ndarray, labels_cur: np.ndarray,
+                  lines_prev: np.ndarray | None = None, lines_cur: np.ndarray | None = None,
                   **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """Carry region colours from the previous frame.
 
@@ -337,7 +372,13 @@ def match_regions(labels_prev: np.ndarray, colors_prev: np.ndarray, labels_cur: 
     Matched regions take their previous region's colour; unmatched rows (and row 0) are NaN
     and ``matched`` is False there, so the caller (e.g. the model's prediction + flat fill)
     decides them. Keyword arguments go to :func:`match_region_ids`.
+
+    With both line images given (``HxW uint8``), the previous labels are first carried onto
+    the current frame by optical flow (:func:`flow_warp_labels`) instead of a global shift.
     """
+    if lines_prev is not None and lines_cur is not None:
+        labels_prev = flow_warp_labels(labels_prev, lines_prev, lines_cur)
+        kwargs.setdefault("shift", (0, 0))
     prev_id, _ = match_region_ids(labels_prev, labels_cur, **kwargs)
     matched = prev_id >= 0
     colors = np.full((len(prev_id), 3), np.nan, np.float32)

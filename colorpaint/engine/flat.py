@@ -41,3 +41,41 @@ def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> 
     lab = rgb_to_lab(color)
     lab[..., 0] = rgb_to_lab(image)[..., 0]
     return lab_to_rgb(lab)
+
+
+def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: np.ndarray, color: np.ndarray,
+                       hints: np.ndarray | None = None, palette=(), gap: int = 2) -> tuple[np.ndarray, float]:
+    """Flat colors for a frame whose previous frame is done: regions keep their colors.
+
+    Each region of ``image`` takes the color of its matching region in ``prev_image``
+    (overlap after optical-flow alignment, shape and position; see
+    :func:`colorpaint.core.regions.match_regions`), read from ``prev_result``; regions that
+    match nothing take the model's ``color`` (median in the region); hints override; a
+    palette snaps. All arrays HxWx3 uint8 RGB of one size. Returns (composite RGB with the
+    lines on top, share of regions matched).
+    """
+    from ..core.regions import match_regions
+
+    g_prev, g_cur = rgb_to_luma(prev_image), rgb_to_luma(image)
+    lp, n_p = segment(g_prev, gap_close=gap)
+    lc, n_c = segment(g_cur, gap_close=gap)
+    prev_colors, _ = region_median(lp, rgb_to_lab(prev_result), n_p)
+    carried, matched = match_regions(lp, prev_colors, lc, g_prev, g_cur)
+    own, _ = region_median(lc, rgb_to_lab(color), n_c)
+    region = np.where(matched[:, None], carried, own)
+    if hints is not None:
+        from ..core.hints import resize_hints
+
+        hints = resize_hints(hints, *g_cur.shape)
+        hm = (hints[..., 3] > 0) & (lc > 0)
+        if hm.any():
+            hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
+            hmed, hcount = region_median(lc[hm], hint_lab, n_c)
+            region[hcount > 0] = hmed[hcount > 0]
+    region = np.nan_to_num(region, nan=100.0)
+    if palette:
+        region, _ = snap_regions(lc, region, palette)
+    flat = lab_to_rgb(paint_regions(lc, region, rgb_to_lab(color)))
+    ink = g_cur.astype(np.float32)[..., None] / 255.0
+    share = float(matched[1:].mean()) if n_c else 1.0
+    return (flat.astype(np.float32) * ink + 0.5).astype(np.uint8), share

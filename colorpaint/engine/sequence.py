@@ -51,7 +51,8 @@ def order_frames(n: int, keys: dict[int, np.ndarray]) -> list[tuple[int, int | N
 def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray] | None = None,
                       hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = 0.5):
     """Job over a shot. ``frames``: HxWx3 uint8 RGB inputs; ``keys``: frame -> HxWx3 uint8 RGB
-    colors the artist set; yields Progress with ``index``/``result`` per frame and returns
+    colors the artist set. ``base.options``: ``flat`` (one color per region, carried from
+    the previous frame's matching regions), ``gap``, ``warp_prev``. Yields Progress with ``index``/``result`` per frame and returns
     ``(results, drift)``: lists indexed by frame (keys are returned as given, drift 0)."""
     cancel = cancel or CancelToken()
     keys = dict(keys or {})
@@ -87,7 +88,15 @@ def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, 
                 res = stop.value
                 break
         results[i] = res.composite
+        if base.options.get("flat"):
+            from .flat import flat_from_previous, flatten
+
+            if p is not None and results[p] is not None:
+                results[i], _ = flat_from_previous(frames[p], results[p], frames[i], res.color, hints.get(i, base.hints),
+                                                   base.palette, base.options.get("gap", 2))
+            else:
+                results[i] = flatten(frames[i], res, hints.get(i, base.hints), base.palette, base.options.get("gap", 2))
         if p is not None and results[p] is not None:
             drift[i] = drift_score(frames[p], frames[i], results[p], res.composite)
-        yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=res.composite)
+        yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=results[i])
     return results, drift

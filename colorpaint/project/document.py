@@ -20,14 +20,14 @@ import cv2
 import numpy as np
 
 from ..core.color import rgb_to_luma
-from ..core.frames import is_video, list_frames, video_info
+from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
 from .events import EmitterGroup
 from .history import History, SetResult, SetStrokes
 from .strokes import Stroke, paint_stroke, rasterize
 
 RGB = tuple[int, int, int]
-DEFAULT_SETTINGS = {"work_size": 256, "input_kind": "auto", "live": False, "use_palette": False}
+DEFAULT_SETTINGS = {"input_kind": "auto", "use_palette": False}
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -360,6 +360,12 @@ class Project:
         ``undoable`` is False, as for Live previews, which follow the hints anyway)."""
         frame = frame or self.current_frame
         if undoable:
+            old = frame.result
+            if old is not None:
+                try:  # the history must not depend on files a later save may remove
+                    old.color, old.composite
+                except ImageError:
+                    pass
             text = f"Colorize ({result.model})" if result is not None else "Remove colors"
             self._push(SetResult(frame.id, frame.result, result, text))
         else:

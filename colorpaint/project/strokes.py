@@ -39,9 +39,12 @@ class Stroke:
             raise ValueError(f"unknown stroke kind {self.kind!r}; use one of {', '.join(KINDS)}")
         if not self.points:
             raise ValueError("a stroke needs at least one point")
+        # 1/100 px is what project.json keeps: round now so a saved stroke equals the live one
+        object.__setattr__(self, "points", tuple((round(float(x), 2), round(float(y), 2)) for x, y in self.points))
+        object.__setattr__(self, "color", tuple(int(c) for c in self.color))
 
     def to_dict(self) -> dict:
-        d = {"kind": self.kind, "points": [[round(x, 2), round(y, 2)] for x, y in self.points],
+        d = {"kind": self.kind, "points": [list(p) for p in self.points],
              "color": list(self.color), "opacity": round(self.opacity, 4)}
         if self.kind == "fill":
             d["gap"] = self.gap

@@ -52,6 +52,14 @@ def _fit(img: np.ndarray, long_side: int, interp=cv2.INTER_AREA) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp if s < 1 else cv2.INTER_LANCZOS4)
 
 
+def _manifest_splits(path: Path) -> dict[str, str]:
+    """{shot name: split} from a shot folder's manifest.csv with ``id`` and ``split`` columns."""
+    if not path.exists():
+        return {}
+    with open(path, newline="") as fh:
+        return {r["id"]: r["split"] for r in csv.DictReader(fh) if r.get("id") and r.get("split")}
+
+
 def sample_video_frames(n: int, rng: np.random.Generator, gap: int = 20, frac: float = 0.05) -> list[int]:
     """varga2017's rule: frames at least ``gap`` apart and at most ``frac`` of all frames."""
     k = max(1, int(n * frac))
@@ -108,13 +116,15 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
                 out[split if split in out else "train"][0].append(Still(color, line, group))
             continue
         seq_dirs = [d] if list_frames(d) else sorted(p for p in d.iterdir() if p.is_dir())
+        shot_split = _manifest_splits(d / "manifest.csv")  # e.g. the trainer tab's own split
         for sd in seq_dirs[: max_items or None]:
             sub = sd / "color" if (sd / "color").is_dir() else sd
             paths = list_frames(sub)
             if len(paths) < 2:
                 continue
             frames = [_fit(load_image(p), scale) for p in paths]
-            out[_split_of(sd.name, val_frac)][1].append(Shot(frames, sd.name))
+            split = shot_split.get(sd.name) or _split_of(sd.name, val_frac)
+            out[split if split in out else "train"][1].append(Shot(frames, sd.name))
     tr, va = out["train"], out["val"]
     log(f"data: {len(tr[0])} train stills, {len(va[0])} val stills, {len(tr[1])} train shots, {len(va[1])} val shots")
     return tr[0], va[0], tr[1], va[1]

@@ -49,6 +49,35 @@ class TrainConfig:
     recipe: str = ""
 
 
+def _atomic_write(path: Path, write) -> None:
+    """Write a file so that a kill -9 or power cut at any moment leaves the old or the new
+    file, never a torn one: ``write(fh)`` into a temporary file, flush, fsync, rename, and
+    fsync the folder so the rename itself is on disk."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # folders cannot be opened on some systems (Windows): the rename is enough there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class StopFlag:
     """Set by a signal (SIGTERM/SIGINT) or by the caller; checked every batch."""
 
@@ -140,14 +169,17 @@ class Trainer:
             state[k] = m.state_dict()
         for k, o in self.obj.optimizers().items():
             state[k] = o.state_dict()
-        tmp = self.ckpt_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.ckpt_path)
-        (self.out / "config.json").write_text(json.dumps(asdict(self.cfg) | {"net_config": self.net.config}, indent=2, default=str))
+        _atomic_write(self.ckpt_path, lambda fh: torch.save(state, fh))
+        cfg = json.dumps(asdict(self.cfg) | {"net_config": self.net.config}, indent=2, default=str)
+        _atomic_write(self.out / "config.json", lambda fh: fh.write(cfg.encode()))
 
     def load_checkpoint(self) -> tuple[int, list]:
         # weights_only: a checkpoint is tensors and plain values; nothing else is unpickled
-        state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        try:
+            state = torch.load(self.ckpt_path, map_location=self.device, weights_only=True)
+        except Exception as e:  # a torn or foreign file: say which and what to do, in one line
+            msg = str(e).splitlines()[0][:160] if str(e) else e.__class__.__name__
+            raise ValueError(f"{self.ckpt_path}: cannot resume from this checkpoint ({msg}); move it away to start over") from None
         for k, m in self.obj.modules().items():
             m.load_state_dict(state[k])
         for k, o in self.obj.optimizers().items():
@@ -258,7 +290,7 @@ class Trainer:
         path = self.out / f"{cfg.model}.safetensors"
         if self.rank == 0:
             path = self.export(step, last_metrics, history)
-            (self.out / "history.json").write_text(json.dumps(history))
+            _atomic_write(self.out / "history.json", lambda fh: fh.write(json.dumps(history).encode()))
             if cfg.progress == "json":
                 self.emit({"event": "done", "step": step, "total": cfg.steps, "weights": str(path), "val": last_metrics, "sample": str(sample) if sample else None})
             else:

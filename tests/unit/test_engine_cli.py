@@ -174,3 +174,28 @@ def test_flat_mode_gives_one_color_per_region(tmp_path, weights, line_png):
     inner = cv2.erode((labels > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     colors = {tuple(c) for c in res[inner].reshape(-1, 3)}
     assert colors <= {(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)}
+
+
+def test_flat_sequence_carries_region_colors(tmp_path, weights):
+    # line-art shot: the same closed shapes moving right; the key's colors must follow them
+    line, color = drawing(96, 128, seed=5)
+    frames, keys = [], None
+    for t in range(3):
+        m = np.float32([[1, 0, 2 * t], [0, 1, 0]])
+        frames.append(np.repeat(cv2.warpAffine(line, m, (128, 96), borderValue=255)[..., None], 3, 2))
+    key = color.copy()
+    from colorpaint.engine.sequence import colorize_sequence
+
+    base = ColorizeRequest(frames[0], model="temporal", weights=str(weights["temporal"]), input_kind="lineart", options={"flat": True})
+    results, _ = jobs.run(colorize_sequence(Session("cpu"), frames, base, keys={0: key}))
+    from colorpaint.core.regions import segment
+
+    lab, n = segment(frames[2][..., 0])
+    big = [k for k in range(1, n + 1) if (lab == k).sum() > 200]
+    shifted = cv2.warpAffine(color, np.float32([[1, 0, 4], [0, 1, 0]]), (128, 96), borderValue=(255, 255, 255))
+    right = 0
+    for k in big:
+        got = np.median(results[2][lab == k], axis=0)
+        want = np.median(shifted[lab == k], axis=0)
+        right += np.abs(got - want).max() <= 12
+    assert right >= 0.8 * len(big)

@@ -1,0 +1,64 @@
+"""colorpaint: the painting window. ``colorpaint [PATH] [--device DEV] [--sample]``.
+
+PATH may be an image, a folder of frames, a video or a project (``NAME.cpaint``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colorpaint", description="Colorize line art and grayscale frames with hint strokes.")
+    p.add_argument("path", nargs="?", help="an image, a folder of frames, a video or a project folder to open")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the models run (default: the preferences)")
+    p.add_argument("--sample", action="store_true", help="open the bundled sample shot")
+    p.add_argument("--weights", action="append", default=[], metavar="MODEL=FILE",
+                   help="use FILE instead of MODEL's bundled weights (repeatable)")
+    p.add_argument("--no-recovery", action="store_true", help="do not offer to recover autosaved work at start")
+    return p
+
+
+def parse_weights(items) -> dict[str, str]:
+    out = {}
+    for it in items:
+        name, sep, path = it.partition("=")
+        if not sep or not name or not path:
+            raise SystemExit(f"colorpaint: error: --weights expects MODEL=FILE, got {it!r}")
+        out[name] = path
+    return out
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    weights = parse_weights(args.weights)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("ColorPaint")
+    app.setOrganizationName("ColorPaint")
+
+    from .gui.main_window import SAMPLE, MainWindow
+    from .gui.theme import apply_dark
+
+    apply_dark(app)
+
+    win = MainWindow(device=args.device, weights=weights)
+    win.show()
+
+    def start() -> None:
+        if args.path:
+            win.open_path(args.path)
+        elif args.sample:
+            win.open_path(SAMPLE)
+        elif not args.no_recovery:
+            win.offer_recovery()
+
+    QTimer.singleShot(0, start)  # after the window is up, so problems show as dialogs on it
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,442 @@
+"""The painting canvas: one frame's layers, hint painting tools, zoom and pan.
+
+Layers, bottom to top: white paper, the color layer (the engine's result), the source
+(line art drawn with multiply so lines sit on the color; a grayscale page is shown only
+where there is no color), and the hint layer. The canvas knows nothing about projects:
+it shows arrays it is given and reports what the artist did as signals
+(``strokeFinished(Stroke)``, ``fillRequested(x, y)``, ``colorPicked((r, g, b))``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
+
+from ..project.strokes import Stroke
+from .convert import blit_rgba, qimage_to_rgba, rgb_to_qimage, rgba_to_qimage
+
+TOOLS = ("brush", "erase", "eyedropper", "fill")
+MIN_ZOOM, MAX_ZOOM = 1 / 32, 32.0
+
+
+class _Mipmaps:
+    """Pre-shrunk copies of a QImage (1/2, 1/4, ...) so zoomed-out views of big frames
+    repaint fast and without aliasing. Built lazily, per level."""
+
+    def __init__(self, image: QImage | None) -> None:
+        self.image = image
+        self._levels: dict[int, QImage] = {}
+
+    def invalidate(self) -> None:
+        """The full-size image was changed in place: drop the shrunk copies."""
+        self._levels.clear()
+
+    def for_zoom(self, zoom: float) -> tuple[QImage | None, float]:
+        """(image, its scale relative to full size) suited to drawing at ``zoom``."""
+        if self.image is None or zoom >= 0.75:
+            return self.image, 1.0
+        level = min(5, int(math.floor(math.log2(0.75 / zoom))) + 1)
+        if level not in self._levels:
+            s = 0.5 ** level
+            self._levels[level] = self.image.scaled(max(1, round(self.image.width() * s)), max(1, round(self.image.height() * s)),
+                                                    Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        img = self._levels[level]
+        return img, img.width() / self.image.width()
+
+
+class FrameItem(QGraphicsItem):
+    """Paints one frame's layers; draws only the exposed part, so 4K frames stay smooth."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.w = self.h = 0
+        self.kind = "lineart"
+        self.source = _Mipmaps(None)
+        self.color = _Mipmaps(None)
+        self.hints = _Mipmaps(None)
+        self.visible = {"color": True, "lineart": True, "hints": True}
+        self.opacity_of = {"color": 1.0, "lineart": 1.0, "hints": 0.85}
+        self.split: float | None = None  # compare: left of split shows the frame before colorizing
+        self.before_only = False  # held compare key
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.w, self.h)
+
+    def _draw(self, p: QPainter, layer: _Mipmaps, r: QRectF, zoom: float) -> None:
+        img, s = layer.for_zoom(zoom)
+        if img is not None:
+            p.drawImage(r, img, QRectF(r.x() * s, r.y() * s, r.width() * s, r.height() * s))
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        r = option.exposedRect.intersected(self.boundingRect())
+        if r.isEmpty():
+            return
+        zoom = p.worldTransform().m11()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 4)  # crisp pixels only when zoomed far in
+        p.fillRect(r, Qt.GlobalColor.white)
+        has_color = self.color.image is not None and self.visible["color"] and not self.before_only
+        after = QRectF(r)
+        if has_color and self.split is not None:
+            after.setLeft(max(r.left(), self.split * self.w))
+        if has_color and not after.isEmpty():
+            p.setOpacity(self.opacity_of["color"])
+            self._draw(p, self.color, after, zoom)
+        if self.kind == "lineart":
+            if self.visible["lineart"] or not has_color:
+                p.setOpacity(self.opacity_of["lineart"] if has_color else 1.0)
+                p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+                self._draw(p, self.source, r, zoom)
+                p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+        else:  # a grayscale page: the color result already carries its lightness
+            before = QRectF(r)
+            if has_color:
+                before.setRight(min(r.right(), after.left()) if not after.isEmpty() else r.right())
+            if not has_color or (self.split is not None and before.width() > 0):
+                p.setOpacity(1.0)
+                self._draw(p, self.source, before, zoom)
+        if self.hints.image is not None and self.visible["hints"]:
+            p.setOpacity(self.opacity_of["hints"])
+            self._draw(p, self.hints, r, zoom)
+        p.setOpacity(1.0)
+        if has_color and self.split is not None and r.left() <= self.split * self.w <= r.right():
+            x = self.split * self.w
+            for color, width in ((QColor(0, 0, 0, 160), 3), (QColor(255, 255, 255), 1)):
+                pen = QPen(color, width)
+                pen.setCosmetic(True)
+                p.setPen(pen)
+                p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+
+
+class HintCanvas(QGraphicsView):
+    """Canvas view: wheel zoom around the cursor, fit / 100 %, pan with the middle button
+    or space-drag, and the brush, eraser, eyedropper and fill tools (Ctrl+click picks a
+    color with any tool). Coordinates in signals are image pixels."""
+
+    strokeFinished = Signal(object)  # Stroke
+    fillRequested = Signal(float, float)
+    colorPicked = Signal(object)  # (r, g, b)
+    brushSizeChanged = Signal(float)
+    zoomChanged = Signal(float)
+    cursorMoved = Signal(int, int)
+    filesDropped = Signal(list)  # local paths dropped on the canvas
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setScene(QGraphicsScene(self))
+        self.item = FrameItem()
+        self.scene().addItem(self.item)
+        self.scene().setSceneRect(-1e5, -1e5, 2e5, 2e5)  # pan freely; the view is the only limit
+        self.setBackgroundBrush(QColor(58, 58, 62))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+
+        self.tool = "brush"
+        self.brush_color: tuple[int, int, int] = (230, 60, 60)
+        self.brush_size = 12.0
+        self.brush_opacity = 1.0
+        self.has_image = False
+        self._stroke: list[tuple[float, float]] | None = None
+        self._stroke_kind = "brush"
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self._picking = False
+        self._preview = QGraphicsPathItem()
+        self._preview.setZValue(10)
+        self.scene().addItem(self._preview)
+        self._outline = QGraphicsEllipseItem()
+        self._outline.setZValue(11)
+        pen = QPen(QColor(20, 20, 20, 200), 1.5)
+        pen.setCosmetic(True)
+        self._outline.setPen(pen)
+        self._outline.setVisible(False)
+        self.scene().addItem(self._outline)
+        self._update_cursor()
+
+    # ------------------------------------------------------------------ content
+    def show_frame(self, source: np.ndarray | None, color: np.ndarray | None = None, hints: np.ndarray | None = None,
+                   kind: str = "lineart", fit: bool | None = None) -> None:
+        """Show a frame: ``source`` HxWx3 uint8 RGB, ``color`` HxWx3 uint8 RGB or None,
+        ``hints`` HxWx4 uint8 RGBA or None. Fits the view when the size changes."""
+        self._cancel_stroke()
+        if source is None:
+            self.item.prepareGeometryChange()
+            self.item.w = self.item.h = 0
+            self.item.source, self.item.color, self.item.hints = _Mipmaps(None), _Mipmaps(None), _Mipmaps(None)
+            self.has_image = False
+            self.viewport().update()
+            return
+        h, w = source.shape[:2]
+        resized = (w, h) != (self.item.w, self.item.h)
+        self.item.prepareGeometryChange()
+        self.item.w, self.item.h = w, h
+        self.item.source = _Mipmaps(rgb_to_qimage(source))
+        self.has_image = True
+        self.set_color_layer(color, kind)
+        self.set_hints(hints if hints is not None else np.zeros((h, w, 4), np.uint8))
+        if fit or (fit is None and resized):
+            self.fit()
+        self.item.update()
+
+    def set_color_layer(self, color: np.ndarray | None, kind: str | None = None) -> None:
+        """The color layer: ``HxWx3 uint8 RGB`` or None (the source alone)."""
+        if kind:
+            self.item.kind = kind
+        self.item.color = _Mipmaps(rgb_to_qimage(color) if color is not None else None)
+        self.item.update()
+
+    def set_hints(self, hints: np.ndarray, rect: tuple[int, int, int, int] | None = None) -> None:
+        """Update the hint layer from ``hints`` (HxWx4 uint8 RGBA, the whole frame's map);
+        ``rect`` (x0, y0, x1, y1) limits the copy to what changed."""
+        img = self.item.hints.image
+        if img is None or rect is None or img.size().toTuple() != (hints.shape[1], hints.shape[0]):
+            self.item.hints = _Mipmaps(rgba_to_qimage(hints))
+            self.item.update()
+            return
+        x0, y0, x1, y1 = rect
+        blit_rgba(img, hints[y0:y1, x0:x1], x0, y0)
+        self.item.hints.invalidate()
+        self.item.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def hint_layer(self) -> np.ndarray:
+        """What the hint layer shows, as ``HxWx4 uint8 RGBA``."""
+        img = self.item.hints.image
+        return qimage_to_rgba(img) if img is not None else np.zeros((0, 0, 4), np.uint8)
+
+    def set_layer_visible(self, layer: str, on: bool) -> None:
+        self.item.visible[layer] = on
+        self.item.update()
+
+    def set_layer_opacity(self, layer: str, value: float) -> None:
+        self.item.opacity_of[layer] = float(value)
+        self.item.update()
+
+    def set_compare(self, split: float | None) -> None:
+        """Before/after split at ``split`` (0..1 of the width; left = before), or None."""
+        self.item.split = None if split is None else min(1.0, max(0.0, split))
+        self.item.update()
+
+    # ------------------------------------------------------------------ tools
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}")
+        self._cancel_stroke()
+        self.tool = tool
+        self._update_cursor()
+
+    def set_brush_size(self, size: float) -> None:
+        size = float(min(500.0, max(1.0, size)))
+        if size != self.brush_size:
+            self.brush_size = size
+            self._update_outline()
+            self.brushSizeChanged.emit(size)
+
+    def grow_brush(self, steps: int) -> None:
+        """``[`` / ``]``: about 15 % per step, at least one pixel."""
+        s = self.brush_size
+        self.set_brush_size(max(s + steps, s * 1.15 ** steps) if steps > 0 else min(s + steps, s * 1.15 ** steps))
+
+    def _update_cursor(self) -> None:
+        if self._space or self._pan_from is not None:
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor if self._pan_from else Qt.CursorShape.OpenHandCursor)
+        elif self.tool in ("brush", "erase"):
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        self._outline.setVisible(self.tool in ("brush", "erase") and self.has_image and not self._space)
+
+    def _update_outline(self, scene_pos: QPointF | None = None) -> None:
+        c = scene_pos or self._outline.rect().center()
+        r = self.brush_size / 2
+        self._outline.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
+
+    # ------------------------------------------------------------------ zoom and pan
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_at(self, factor: float, view_pos: QPoint | None = None) -> None:
+        """Zoom by ``factor`` keeping the image point under ``view_pos`` (default: center) still."""
+        view_pos = view_pos if view_pos is not None else self.viewport().rect().center()
+        new = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor))
+        if abs(new - self.zoom) < 1e-9:
+            return
+        anchor = self.mapToScene(view_pos)
+        self.scale(new / self.zoom, new / self.zoom)
+        moved = self.mapFromScene(anchor) - view_pos
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
+        self.zoomChanged.emit(self.zoom)
+
+    def fit(self) -> None:
+        if self.has_image:
+            m = 0.03 * max(self.item.w, self.item.h)
+            self.fitInView(self.item.boundingRect().adjusted(-m, -m, m, m), Qt.AspectRatioMode.KeepAspectRatio)
+            self.zoomChanged.emit(self.zoom)
+
+    def actual_size(self) -> None:
+        center = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.centerOn(center)
+        self.zoomChanged.emit(self.zoom)
+
+    def wheelEvent(self, e) -> None:
+        dy = e.angleDelta().y()
+        if dy:
+            self.zoom_at(1.25 ** (dy / 120.0), e.position().toPoint())
+        e.accept()
+
+    # ------------------------------------------------------------------ mouse
+    def _image_pos(self, e) -> QPointF:
+        return self.mapToScene(e.position().toPoint())
+
+    def mousePressEvent(self, e) -> None:
+        b = e.button()
+        if b == Qt.MouseButton.MiddleButton or (b == Qt.MouseButton.LeftButton and self._space):
+            self._pan_from = e.position().toPoint()
+            self._update_cursor()
+            return
+        if b != Qt.MouseButton.LeftButton or not self.has_image:
+            return super().mousePressEvent(e)
+        p = self._image_pos(e)
+        if self.tool == "eyedropper" or e.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._picking = True
+            self._pick(p)
+        elif self.tool == "fill":
+            self.fillRequested.emit(p.x(), p.y())
+        else:
+            self._stroke_kind = self.tool
+            self._stroke = [(p.x(), p.y())]
+            self._update_preview()
+
+    def mouseMoveEvent(self, e) -> None:
+        p = self._image_pos(e)
+        self._update_outline(p)
+        if self.has_image:
+            self.cursorMoved.emit(int(p.x()), int(p.y()))
+        if self._pan_from is not None:
+            d = e.position().toPoint() - self._pan_from
+            self._pan_from = e.position().toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - d.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - d.y())
+        elif self._picking:
+            self._pick(p)
+        elif self._stroke is not None:
+            last = self._stroke[-1]
+            if math.hypot(p.x() - last[0], p.y() - last[1]) * max(self.zoom, 1.0) >= 1.0:
+                self._stroke.append((p.x(), p.y()))
+                self._update_preview()
+
+    def mouseReleaseEvent(self, e) -> None:
+        b = e.button()
+        if self._pan_from is not None and b in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self._update_cursor()
+            return
+        if b != Qt.MouseButton.LeftButton:
+            return super().mouseReleaseEvent(e)
+        if self._picking:
+            self._picking = False
+            return
+        if self._stroke is not None:
+            p = self._image_pos(e)
+            if (p.x(), p.y()) != self._stroke[-1]:
+                self._stroke.append((p.x(), p.y()))
+            kind, pts = self._stroke_kind, tuple(self._stroke)
+            self._cancel_stroke()
+            self.strokeFinished.emit(Stroke(kind, pts, tuple(self.brush_color), self.brush_size, self.brush_opacity))
+
+    def leaveEvent(self, e) -> None:
+        self._outline.setVisible(False)
+        super().leaveEvent(e)
+
+    def enterEvent(self, e) -> None:
+        self._update_cursor()
+        super().enterEvent(e)
+
+    def _pick(self, p: QPointF) -> None:
+        x, y = int(p.x()), int(p.y())
+        if not (0 <= x < self.item.w and 0 <= y < self.item.h):
+            return
+        img = self.item.color.image if self.item.color.image is not None and self.item.visible["color"] else self.item.source.image
+        c = img.pixelColor(x, y)
+        self.colorPicked.emit((c.red(), c.green(), c.blue()))
+
+    def _update_preview(self) -> None:
+        pts = self._stroke or []
+        path = QPainterPath()
+        if pts:
+            path.moveTo(*pts[0])
+            if len(pts) == 1:
+                path.lineTo(pts[0][0] + 0.01, pts[0][1])
+            for x, y in pts[1:]:
+                path.lineTo(x, y)
+        if self._stroke_kind == "erase":
+            color = QColor(255, 255, 255, 170)
+        else:
+            color = QColor(*self.brush_color)
+            color.setAlphaF(max(0.15, self.brush_opacity * self.item.opacity_of["hints"]))
+        pen = QPen(color, self.brush_size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        self._preview.setPen(pen)
+        self._preview.setPath(path)
+
+    def _cancel_stroke(self) -> None:
+        self._stroke = None
+        self._preview.setPath(QPainterPath())
+
+    # ------------------------------------------------------------------ drops
+    def dragEnterEvent(self, e) -> None:
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, e) -> None:
+        paths = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            e.acceptProposedAction()
+            self.filesDropped.emit(paths)
+
+    # ------------------------------------------------------------------ keys
+    def keyPressEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = True
+            self._update_cursor()
+        elif e.key() == Qt.Key.Key_Backslash and not e.isAutoRepeat():  # hold to see the frame before colorizing
+            self.item.before_only = True
+            self.item.update()
+        else:
+            super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.isAutoRepeat():
+            self._space = False
+            self._update_cursor()
+        elif e.key() == Qt.Key.Key_Backslash and not e.isAutoRepeat():
+            self.item.before_only = False
+            self.item.update()
+        else:
+            super().keyReleaseEvent(e)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.has_image:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor(200, 200, 200))
+        f = painter.font()
+        f.setPointSizeF(f.pointSizeF() * 1.3)
+        painter.setFont(f)
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
+                         "Open line art or a grayscale page (Ctrl+O)\nor drop an image, a folder of frames or a project here")
+        painter.restore()
