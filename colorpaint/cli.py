@@ -117,13 +117,13 @@ def _same_file(a, b) -> bool:
 
 def cmd_sequence(args) -> int:
     from .core.frames import load_frames
-    from .core.imageio import ImageError, load_image, save_image
+    from .core.imageio import ImageError, load_image, load_rgba, save_image
     from .engine import jobs
-    from .engine.pipeline import ColorizeRequest
-    from .engine.sequence import colorize_sequence
+    from .engine.sequence import colorize_sequence, sequence_request
     from .engine.weights import WeightsError
 
     try:
+        palette = _palette(args)
         session = _session(args)
         session.get(args.model, args.weights)
         names, frames = load_frames(args.src)
@@ -139,6 +139,14 @@ def cmd_sequence(args) -> int:
                 raise ValueError(f"--key {name}: {path} is {key.shape[1]}x{key.shape[0]} but the frame is "
                                  f"{frames[names.index(name)].shape[1]}x{frames[names.index(name)].shape[0]}")
             keys[names.index(name)] = key
+        hints = {}
+        if args.hints_dir:
+            hd = Path(args.hints_dir)
+            if not hd.is_dir():
+                raise ImageError(f"{hd}: --hints-dir is not a folder")
+            for i, name in enumerate(names):
+                if (hd / f"{name}.png").exists():
+                    hints[i] = load_rgba(hd / f"{name}.png")
         for name, f in zip(names, frames):
             if f.shape != frames[0].shape:
                 raise ImageError(f"{args.src}: frame {name} is {f.shape[1]}x{f.shape[0]} but the shot is "
@@ -149,10 +157,10 @@ def cmd_sequence(args) -> int:
                 raise ImageError(f"{out / (name + '.png')}: would overwrite an input frame; choose another -o folder")
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         return _fail(str(e))
-    base = ColorizeRequest(frames[0], model=args.model, input_kind=args.input_kind, work_size=args.work_size, weights=args.weights,
-                           palette=_palette(args), options={"flat": args.flat, "gap": args.gap})
+    base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
+                            palette=palette, flat=args.flat, gap=args.gap)
     t0 = time.perf_counter()
-    results, drift = jobs.run(colorize_sequence(session, frames, base, keys=keys, anchor=args.anchor))
+    results, drift = jobs.run(colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor))
     for name, rgb in zip(names, results):
         try:
             save_image(out / f"{name}.png", rgb)
@@ -409,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--model", default="temporal", choices=names)
     s.add_argument("--key", action="append", help="NAME=COLOR.png: frame NAME's colors are given")
+    s.add_argument("--hints-dir", help="folder of RGBA hint maps named like the frames (NAME.png); alpha > 0 = hint")
     s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
     s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
     s.add_argument("--gap", type=int, default=2)

@@ -83,7 +83,7 @@ def main() -> int:
 
     def on_progress(rec: dict) -> None:
         print(f"step {rec['step']}/{rec['total']} eta {rec.get('eta')} s", flush=True)
-        if not state["grabbed"] and rec["step"] >= args.grab_at * rec["total"] and tab._sample_pm is not None:
+        if not state["grabbed"] and rec["step"] >= args.grab_at * rec["total"] and not tab.sample_preview.pixmap().isNull():
             state["grabbed"] = True
             QTimer.singleShot(300, lambda: (grab(args.out), None if args.finish else finish()))
 

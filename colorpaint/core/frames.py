@@ -1,6 +1,7 @@
 """Frame sources: a folder of frames (natural sort) or a video file."""
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -99,18 +100,27 @@ def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
 
 
 def write_video(path: str | Path, frames, fps: float = 24.0) -> Path:
-    """Write HxWx3 uint8 RGB frames as an MP4 (mp4v) video."""
+    """Write HxWx3 uint8 RGB frames (any iterable: they are encoded as they come, so a
+    generator keeps a long shot out of memory) as an MP4 (mp4v) video, atomically."""
     path = Path(path)
-    frames = list(frames)
-    if not frames:
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
         raise ValueError("no frames to write")
-    h, w = frames[0].shape[:2]
+    h, w = first.shape[:2]
     tmp = path.with_name(".tmp-" + path.name)
     vw = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     if not vw.isOpened():
         raise ImageError(f"{path}: cannot write video")
-    for f in frames:
-        vw.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    try:
+        for n, f in enumerate(itertools.chain([first], it)):
+            if f.shape[:2] != (h, w):
+                raise ImageError(f"{path}: frame {n + 1} is {f.shape[1]}x{f.shape[0]} but the video is {w}x{h}")
+            vw.write(cv2.cvtColor(np.ascontiguousarray(f[..., :3]), cv2.COLOR_RGB2BGR))
+    except BaseException:
+        vw.release()
+        tmp.unlink(missing_ok=True)
+        raise
     vw.release()
     tmp.replace(path)
     return path

@@ -10,13 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
-from ..core.regions import flat_fill, paint_regions, region_median, segment, snap_regions
+from ..core.regions import fill_lines, flat_fill, paint_regions, region_median, segment, snap_regions
 
 
 def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = 2):
-    """-> (flat color layer HxWx3 uint8 RGB, labels HxW int32, per-region palette index or None)."""
+    """-> (flat color layer HxWx3 uint8 RGB, labels HxW int32, per-region palette index or None).
+
+    Every pixel of the color layer takes a region's color: line pixels and pockets too small
+    to be regions take a neighbouring region's, so nothing of the raw prediction is left
+    where anti-aliased ink or paper shows through the lines on top."""
     gray = rgb_to_luma(lineart_rgb)
-    labels, n = segment(gray, gap_close=gap)
+    labels, n = segment(gray, gap_close=gap, min_area=None)
     lab = rgb_to_lab(color_rgb)
     if hints is not None:
         from ..core.hints import resize_hints
@@ -28,19 +32,61 @@ def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarra
         region, _ = region_median(labels, flat, n)  # hinted regions hold their hint color: it snaps too
         snapped, idx = snap_regions(labels, region, palette)
         flat = paint_regions(labels, snapped, flat)
-    return lab_to_rgb(flat), labels, idx
+    full = fill_lines(labels)  # under the ink and in ink-sized pockets: the neighbouring flat color
+    if n:
+        ink = labels == 0
+        rep = np.zeros(n + 1, np.int64)
+        rep[labels.ravel()] = np.arange(labels.size)  # any pixel of each region (they are uniform now)
+        flat[ink] = flat.reshape(-1, 3)[rep[full[ink]]]
+    rgb = lab_to_rgb(flat)
+    if idx is not None:
+        _exact_palette(rgb, full, idx, palette)
+    return rgb, labels, idx
+
+
+def _exact_palette(rgb: np.ndarray, labels: np.ndarray, idx: np.ndarray, palette) -> None:
+    """Write the palette's own RGB into snapped regions, in place: the Lab round trip is off
+    by one level for a few colors, and flats must be the model sheet's exact colors."""
+    m = labels > 0
+    rgb[m] = np.asarray(palette, np.uint8).reshape(-1, 3)[idx[labels[m]]]
 
 
 def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> np.ndarray:
     """Flat composite for a :class:`~colorpaint.engine.pipeline.ColorizeResult` of ``image``."""
+    return flat_layers(image, result, hints, palette, gap)[0]
+
+
+def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(flat composite, flat color layer), both ``HxWx3 uint8 RGB``, for ``result`` of ``image``.
+
+    Line art: the color layer has one color per region and the composite multiplies the
+    lines on top. Grayscale: both are the flat chroma under the input's own lightness."""
     color, _, _ = flat_colors(image, result.color, hints, palette, gap)
     if result.kind == "lineart":
         ink = rgb_to_luma(image).astype(np.float32)[..., None] / 255.0
-        return (color.astype(np.float32) * ink + 0.5).astype(np.uint8)
+        return (color.astype(np.float32) * ink + 0.5).astype(np.uint8), color
     # grayscale: keep the input's own lightness under the flat chroma
     lab = rgb_to_lab(color)
     lab[..., 0] = rgb_to_lab(image)[..., 0]
-    return lab_to_rgb(lab)
+    out = lab_to_rgb(lab)
+    return out, out
+
+
+def flat_job(job, request):
+    """Wrap a colorize job (a generator returning a ``ColorizeResult`` for ``request``):
+    with ``request.options["flat"]`` its result is made flat (:func:`flat_layers`, with the
+    request's hints, palette and ``options["gap"]``) on the same worker; otherwise it is
+    passed through. Gives what ``colorpaint-cli colorize --flat`` gives for the same inputs."""
+    from dataclasses import replace
+
+    from .jobs import Progress
+
+    res = yield from job
+    if not request.options.get("flat") or res is None:
+        return res
+    yield Progress(0.95, "flat colors")
+    composite, color = flat_layers(request.image, res, request.hints, request.palette, int(request.options.get("gap", 2)))
+    return replace(res, composite=composite, color=color)
 
 
 def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: np.ndarray, color: np.ndarray,
@@ -57,8 +103,8 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
     from ..core.regions import match_regions
 
     g_prev, g_cur = rgb_to_luma(prev_image), rgb_to_luma(image)
-    lp, n_p = segment(g_prev, gap_close=gap)
-    lc, n_c = segment(g_cur, gap_close=gap)
+    lp, n_p = segment(g_prev, gap_close=gap, min_area=None)
+    lc, n_c = segment(g_cur, gap_close=gap, min_area=None)
     prev_colors, _ = region_median(lp, rgb_to_lab(prev_result), n_p)
     carried, matched = match_regions(lp, prev_colors, lc, g_prev, g_cur)
     own, _ = region_median(lc, rgb_to_lab(color), n_c)
@@ -73,9 +119,13 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
             hmed, hcount = region_median(lc[hm], hint_lab, n_c)
             region[hcount > 0] = hmed[hcount > 0]
     region = np.nan_to_num(region, nan=100.0)
+    idx = None
     if palette:
-        region, _ = snap_regions(lc, region, palette)
-    flat = lab_to_rgb(paint_regions(lc, region, rgb_to_lab(color)))
+        region, idx = snap_regions(lc, region, palette)
+    full = fill_lines(lc)  # under the ink and in ink-sized pockets: the neighbouring flat color
+    flat = lab_to_rgb(paint_regions(full, region, rgb_to_lab(color)))
+    if idx is not None:
+        _exact_palette(flat, full, idx, palette)
     ink = g_cur.astype(np.float32)[..., None] / 255.0
     share = float(matched[1:].mean()) if n_c else 1.0
     return (flat.astype(np.float32) * ink + 0.5).astype(np.uint8), share

@@ -37,6 +37,8 @@ class Progress:
     preview: Any = None  # optional HxWx3 uint8 RGB preview
     index: int | None = None  # frame index, for sequence jobs
     result: Any = None  # a finished frame, for sequence jobs
+    frame: Any = None  # that frame's ColorizeResult (color layer, kind, model), for sequence jobs
+    drift: float | None = None  # that frame's drift score, for sequence jobs
 
 
 Job = Generator[Progress, None, Any]

@@ -94,7 +94,10 @@ def warp_previous(prev_rgb: np.ndarray, prev_L: np.ndarray, cur_L: np.ndarray) -
     ``prev_L``/``cur_L``: HxW uint8 luminance of the two inputs; returns HxWx3 uint8 RGB.
     """
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(cur_L, prev_L, None)
+    try:
+        flow = dis.calc(cur_L, prev_L, None)
+    except cv2.error:  # DIS refuses very small or thin frames: carry colors without motion
+        return prev_rgb.copy()
     h, w = cur_L.shape
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(prev_rgb, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -141,6 +144,8 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     h, w = img.shape[:2]
     wh, ww = size
     lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
+    if kind == "lineart":
+        lab_small = _fill_under_ink(lab_small, _resize(rgb_to_luma(img), ww, wh))
     lab = cv2.resize(lab_small, (w, h), interpolation=cv2.INTER_LINEAR) if (wh, ww) != (h, w) else lab_small
     gray = rgb_to_luma(img)
     L_in = luma_to_L(gray)
@@ -161,6 +166,27 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     else:
         composite = color
     return composite, color
+
+
+def _fill_under_ink(lab: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Replace the predicted color under the ink by the colors around it.
+
+    The networks learn dark line colors too; upsampled, those would leave a dark halo
+    beside every line. The lines are drawn on top anyway, so under them the fills' own
+    colors are carried in by normalised convolution.
+    """
+    ink = cv2.dilate((gray < 170).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    if not ink.any() or ink.all():
+        return lab
+    w = (~ink).astype(np.float32)
+    den = cv2.GaussianBlur(w, (0, 0), 2.5) + 1e-6
+    out = lab.copy()
+    for c in range(3):
+        num = cv2.GaussianBlur(lab[..., c] * w, (0, 0), 2.5)
+        out[..., c] = np.where(ink, num / den, lab[..., c])
+    far = ink & (den < 0.02)  # inside very thick strokes: nothing nearby, keep the prediction
+    out[far] = lab[far]
+    return out
 
 
 def run_network(net: torch.nn.Module, device: torch.device, L, kind, hints, prev, dtype=torch.float32) -> np.ndarray:

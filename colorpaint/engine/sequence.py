@@ -8,13 +8,14 @@ predicts (carried by flow), the network is conditioned on a blend that leans on 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Sequence
 
 import cv2
 import numpy as np
 
 from ..core.color import rgb_to_lab, rgb_to_luma
 from .jobs import CancelToken, Progress
-from .pipeline import ColorizeRequest, colorize, warp_previous
+from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, warp_previous
 
 
 def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, cur_out: np.ndarray) -> float:
@@ -48,21 +49,45 @@ def order_frames(n: int, keys: dict[int, np.ndarray]) -> list[tuple[int, int | N
     return order
 
 
-def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray] | None = None,
-                      hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = 0.5):
-    """Job over a shot. ``frames``: HxWx3 uint8 RGB inputs; ``keys``: frame -> HxWx3 uint8 RGB
-    colors the artist set. ``base.options``: ``flat`` (one color per region, carried from
-    the previous frame's matching regions), ``gap``, ``warp_prev``. Yields Progress with ``index``/``result`` per frame and returns
-    ``(results, drift)``: lists indexed by frame (keys are returned as given, drift 0)."""
+def sequence_request(first: np.ndarray, model: str = "temporal", *, weights: str | None = None, input_kind: str = "auto",
+                     work_size: int = DEFAULT_WORK_SIZE, palette=(), flat: bool = False, gap: int = 2) -> ColorizeRequest:
+    """The base request of a shot job (``first``: HxWx3 uint8 RGB, the shot's first frame).
+
+    ``colorpaint-cli sequence`` and the window both build theirs here, so the same options
+    give the same frames."""
+    return ColorizeRequest(first, model=model, input_kind=input_kind, work_size=int(work_size), weights=weights,
+                           palette=tuple(tuple(int(v) for v in c) for c in palette), options={"flat": bool(flat), "gap": int(gap)})
+
+
+def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray | None] | None = None,
+                      hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = 0.5,
+                      keep_results: bool = True):
+    """Job over a shot.
+
+    ``frames``: HxWx3 uint8 RGB inputs, any sequence with ``len`` and indexing (a lazy
+    loader keeps a long shot out of memory); ``keys``: frame -> HxWx3 uint8 RGB colors the
+    artist set, or None for a key to colorize first from its own ``hints`` (no previous
+    frame); ``hints``: frame -> HxWx4 uint8 RGBA hints for that frame (else ``base.hints``).
+    ``base.options``: ``flat`` (one color per region, carried from the previous frame's
+    matching regions), ``gap``, ``warp_prev``.
+
+    Yields Progress per finished frame with ``index``, ``result`` (its composite),
+    ``frame`` (a ColorizeResult whose composite is that same result) and ``drift``.
+    Returns ``(results, drift)``: lists indexed by frame (given keys are returned as given,
+    drift 0). With ``keep_results=False`` a frame's result is dropped once no later frame
+    needs it (the caller keeps what the Progress items carried): only keys and the last
+    frame stay in ``results``.
+    """
     cancel = cancel or CancelToken()
     keys = dict(keys or {})
     hints = hints or {}
     n = len(frames)
     results: list[np.ndarray | None] = [None] * n
     drift = [0.0] * n
+    to_color = sorted(k for k, v in keys.items() if v is None)
     for k, v in keys.items():
         results[k] = v
-    order = order_frames(n, keys)
+    order = [(k, None) for k in to_color] + order_frames(n, keys)
     key_list = sorted(keys)
     for done, (i, p) in enumerate(order):
         cancel.check()
@@ -78,7 +103,8 @@ def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, 
                 wgt = anchor * np.clip(disagree / 20.0, 0, 1)
                 prev = (pc * (1 - wgt) + kc * wgt + 0.5).astype(np.uint8)
                 prev_in = frames[i]  # already on the current frame
-        req = replace(base, image=frames[i], hints=hints.get(i, base.hints), prev=prev, prev_image=prev_in)
+        h = hints.get(i, base.hints)
+        req = replace(base, image=frames[i], hints=h, prev=prev, prev_image=prev_in)
         res = None
         job = colorize(session, req, cancel)
         while True:
@@ -92,11 +118,15 @@ def colorize_sequence(session, frames: list[np.ndarray], base: ColorizeRequest, 
             from .flat import flat_from_previous, flatten
 
             if p is not None and results[p] is not None:
-                results[i], _ = flat_from_previous(frames[p], results[p], frames[i], res.color, hints.get(i, base.hints),
-                                                   base.palette, base.options.get("gap", 2))
+                results[i], _ = flat_from_previous(frames[p], results[p], frames[i], res.color, h, base.palette, base.options.get("gap", 2))
             else:
-                results[i] = flatten(frames[i], res, hints.get(i, base.hints), base.palette, base.options.get("gap", 2))
+                results[i] = flatten(frames[i], res, h, base.palette, base.options.get("gap", 2))
         if p is not None and results[p] is not None:
             drift[i] = drift_score(frames[p], frames[i], results[p], res.composite)
-        yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=results[i])
+        if i in keys:  # a key colored from its hints now anchors the frames around it
+            keys[i] = results[i]
+        out = replace(res, composite=results[i]) if results[i] is not res.composite else res
+        yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=results[i], frame=out, drift=drift[i])
+        if not keep_results and p is not None and p not in keys:
+            results[p] = None  # each non-key frame conditions exactly one later frame: this one
     return results, drift

@@ -61,15 +61,17 @@ class FrameItem(QGraphicsItem):
         self.visible = {"color": True, "lineart": True, "hints": True}
         self.opacity_of = {"color": 1.0, "lineart": 1.0, "hints": 0.85}
         self.split: float | None = None  # compare: left of split shows the frame before colorizing
+        self.overlays: dict[str, tuple[_Mipmaps, int, int]] = {}  # name -> (RGBA image, x, y), drawn on top
         self.before_only = False  # held compare key
+        self.underlay: tuple[_Mipmaps, float] | None = None  # (RGB image, opacity) on the paper, under the color: onion skin
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.w, self.h)
 
-    def _draw(self, p: QPainter, layer: _Mipmaps, r: QRectF, zoom: float) -> None:
+    def _draw(self, p: QPainter, layer: _Mipmaps, r: QRectF, zoom: float, ox: int = 0, oy: int = 0) -> None:
         img, s = layer.for_zoom(zoom)
         if img is not None:
-            p.drawImage(r, img, QRectF(r.x() * s, r.y() * s, r.width() * s, r.height() * s))
+            p.drawImage(r, img, QRectF((r.x() - ox) * s, (r.y() - oy) * s, r.width() * s, r.height() * s))
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         r = option.exposedRect.intersected(self.boundingRect())
@@ -78,6 +80,10 @@ class FrameItem(QGraphicsItem):
         zoom = p.worldTransform().m11()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 4)  # crisp pixels only when zoomed far in
         p.fillRect(r, Qt.GlobalColor.white)
+        if self.underlay is not None:
+            p.setOpacity(self.underlay[1])
+            self._draw(p, self.underlay[0], r, zoom)
+            p.setOpacity(1.0)
         has_color = self.color.image is not None and self.visible["color"] and not self.before_only
         after = QRectF(r)
         if has_color and self.split is not None:
@@ -102,6 +108,10 @@ class FrameItem(QGraphicsItem):
             p.setOpacity(self.opacity_of["hints"])
             self._draw(p, self.hints, r, zoom)
         p.setOpacity(1.0)
+        for layer, ox, oy in self.overlays.values():
+            t = r.intersected(QRectF(ox, oy, layer.image.width(), layer.image.height()))
+            if not t.isEmpty():
+                self._draw(p, layer, t, zoom, ox, oy)
         if has_color and self.split is not None and r.left() <= self.split * self.w <= r.right():
             x = self.split * self.w
             for color, width in ((QColor(0, 0, 0, 160), 3), (QColor(255, 255, 255), 1)):
@@ -123,6 +133,7 @@ class HintCanvas(QGraphicsView):
     zoomChanged = Signal(float)
     cursorMoved = Signal(int, int)
     filesDropped = Signal(list)  # local paths dropped on the canvas
+    hoverLeft = Signal()  # the pointer left the canvas
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -181,6 +192,7 @@ class HintCanvas(QGraphicsView):
         self.item.prepareGeometryChange()
         self.item.w, self.item.h = w, h
         self.item.source = _Mipmaps(rgb_to_qimage(source))
+        self.item.overlays.clear()  # they describe the previous frame
         self.has_image = True
         self.set_color_layer(color, kind)
         self.set_hints(hints if hints is not None else np.zeros((h, w, 4), np.uint8))
@@ -219,6 +231,28 @@ class HintCanvas(QGraphicsView):
 
     def set_layer_opacity(self, layer: str, value: float) -> None:
         self.item.opacity_of[layer] = float(value)
+        self.item.update()
+
+    def set_overlay(self, name: str, rgba: np.ndarray | None, pos: tuple[int, int] = (0, 0)) -> None:
+        """An overlay drawn over every layer (region display, fill preview): ``rgba`` is
+        ``hxwx4 uint8 RGBA`` (straight alpha) placed at image pixel ``pos``; None removes it."""
+        old = self.item.overlays.pop(name, None)
+        if old is not None:
+            self.item.update(QRectF(old[1], old[2], old[0].image.width(), old[0].image.height()))
+        if rgba is not None and rgba.size:
+            self.item.overlays[name] = (_Mipmaps(rgba_to_qimage(rgba)), int(pos[0]), int(pos[1]))
+            self.item.update(QRectF(pos[0], pos[1], rgba.shape[1], rgba.shape[0]))
+
+    def overlay(self, name: str) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """What overlay ``name`` shows, as (``hxwx4 uint8 RGBA``, (x, y)), or None."""
+        got = self.item.overlays.get(name)
+        return None if got is None else (qimage_to_rgba(got[0].image), (got[1], got[2]))
+
+    def set_underlay(self, rgb: np.ndarray | None, opacity: float = 0.35) -> None:
+        """An image drawn faintly on the paper, under the color layer (the timeline's onion
+        skin): ``HxWx3 uint8 RGB`` of the frame's size, or None to remove it."""
+        ok = rgb is not None and rgb.shape[:2] == (self.item.h, self.item.w)
+        self.item.underlay = (_Mipmaps(rgb_to_qimage(rgb)), float(opacity)) if ok else None
         self.item.update()
 
     def set_compare(self, split: float | None) -> None:
@@ -358,6 +392,7 @@ class HintCanvas(QGraphicsView):
 
     def leaveEvent(self, e) -> None:
         self._outline.setVisible(False)
+        self.hoverLeft.emit()
         super().leaveEvent(e)
 
     def enterEvent(self, e) -> None:
@@ -438,5 +473,6 @@ class HintCanvas(QGraphicsView):
         f.setPointSizeF(f.pointSizeF() * 1.3)
         painter.setFont(f)
         painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
-                         "Open line art or a grayscale page (Ctrl+O)\nor drop an image, a folder of frames or a project here")
+                         "Open line art or a grayscale page (Ctrl+O)\nor drop an image, a folder of frames or a project here\n\n"
+                         "New here? File ▸ Open Sample")
         painter.restore()

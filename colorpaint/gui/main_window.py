@@ -18,17 +18,20 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QSlider, QSpinBox, QToolBar, QToolButton, QWidget)
 
 from ..core.imageio import IMAGE_EXTS, ImageError, save_image
+from ..engine.flat import flat_job
 from ..engine.jobs import CancelToken, Progress
 from ..engine.weights import WeightsError
 from ..models import registry
 from ..project import FrameResult, Project, ProjectError, Stroke
 from ..project.appdata import Preferences, Recovery, RecoveryInfo
-from ..project.export import color_layer_rgba, write_ora
+from ..project.export import color_layer_rgba, write_flats_ora, write_ora
 from ..project.io import SUFFIX, finish_save, open_path, snapshot, write_snapshot_checked
 from . import icons
 from .canvas import HintCanvas
 from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
 from .qt_worker import JobRunner, LatestRequest
+from .regions_panel import RegionTools
+from .shots import ShotController
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample_shot"
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTS)) + ")"
@@ -157,6 +160,8 @@ class MainWindow(QMainWindow):
         self.act_export_png = A("Export &Composite PNG…", lambda: self.export_dialog("png"), "Ctrl+E")
         self.act_export_color = A("Export Color &Layer PNG…", lambda: self.export_dialog("color"))
         self.act_export_ora = A("Export &OpenRaster (.ora)…", lambda: self.export_dialog("ora"), "Ctrl+Shift+E")
+        self.act_export_flats = A("Export &Flats (.ora)…", lambda: self.export_dialog("flats"),
+                                  tip="Layered OpenRaster: one layer per flat color, named from the palette, line art on top")
         self.act_prefs = A("&Preferences…", self.preferences_dialog, "Ctrl+,")
         self.act_quit = A("&Quit", self.close, "Ctrl+Q")
         self.act_undo = A("&Undo", self.undo, [QKeySequence("Ctrl+Z")], tip="Undo (Ctrl+Z)")
@@ -173,10 +178,16 @@ class MainWindow(QMainWindow):
         self.act_bigger = A("Bigger Brush", lambda: self.canvas.grow_brush(1), "]")
         self.act_prev = A("&Previous Frame", lambda: self.project and self.project.step(-1), "PgUp")
         self.act_next = A("&Next Frame", lambda: self.project and self.project.step(1), "PgDown")
-        self.act_key = A("&Key Frame", lambda on: self._set_flag(key=on), "Ctrl+K", checkable=True,
-                         tip="Mark this frame as a key: its colors guide the frames around it")
-        self.act_corrected = A("C&orrected", lambda on: self._set_flag(corrected=on), checkable=True,
-                               tip="Mark the colors of this frame as correct: saved to corrected/ for fine-tuning")
+        self.act_key = A("&Key Frame", lambda on: self.shots.mark_key(on), "Ctrl+K", checkable=True,
+                         tip="Mark this frame as a key: its colors (result, or hints) condition the frames around it (Ctrl+K)")
+        self.act_corrected = A("C&orrected", lambda on: self.shots.mark_corrected(on), checkable=True,
+                               tip="Mark the colors of this frame as correct: stored in corrected/ as a training example")
+        self.act_colorize_shot = A("Colorize &Shot", lambda: self.shots.colorize_shot(), "Ctrl+Shift+Return",
+                                   tip="Colorize every frame of the shot from its key frames (Ctrl+Shift+Enter)")
+        self.act_import_folder = A("Import Shot from F&older…", lambda: self.shots.import_folder_dialog(),
+                                   tip="Add a folder of frames to the project as a shot")
+        self.act_import_video = A("Import Shot from &Video…", lambda: self.shots.import_video_dialog(),
+                                  tip="Add a video (or part of it) to the project as a shot")
         self.act_hints = A("Show &Hints", lambda on: self._layer_visible("hints", on), "H", checkable=True)
         self.act_lineart = A("Show &Line Art", lambda on: self._layer_visible("lineart", on), "Shift+L", checkable=True)
         self.act_hints.setChecked(True)
@@ -202,11 +213,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addAction(self.act_sample)
+        m.addAction(self.act_import_folder)
+        m.addAction(self.act_import_video)
         m.addSeparator()
         for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
-        for a in (self.act_export_png, self.act_export_color, self.act_export_ora):
+        for a in (self.act_export_png, self.act_export_color, self.act_export_ora, self.act_export_flats):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_prefs)
@@ -221,8 +234,11 @@ class MainWindow(QMainWindow):
         for a in list(self.tool_actions.values()) + [None, self.act_smaller, self.act_bigger]:
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("F&rame")
-        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected):
+        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot):
             m.addSeparator() if a is None else m.addAction(a)
+        self.shot_export_menu = m.addMenu("&Export Shot")
+        for text, kind in (("PNG Sequence…", "png"), ("MP4 Video…", "mp4"), ("Layered ORA per Frame…", "ora")):
+            self.shot_export_menu.addAction(text, lambda k=kind: self.shots.export_dialog(k))
 
         # ---- toolbox (left)
         box = QToolBar("Tools", self)
@@ -328,6 +344,7 @@ class MainWindow(QMainWindow):
             docks.append(d)
         self.resizeDocks(docks, [190, 150, 400], Qt.Orientation.Vertical)
         self.resizeDocks(docks[:1], [300], Qt.Orientation.Horizontal)
+        self.regions = RegionTools(self)  # flat colors, region overlay, fill preview, palette lock (its own dock)
 
         # ---- status bar
         sb = self.statusBar()
@@ -351,6 +368,15 @@ class MainWindow(QMainWindow):
         self.device_label.setText(f"device: {self.device}")
         self.set_color((230, 60, 60))
 
+        # ---- timeline (bottom): shots, frame strip, keys, shot colorize
+        self.shots = ShotController(self)
+        self.timeline = self.shots.panel
+        d = QDockWidget("Timeline", self)
+        d.setObjectName("timelineDock")
+        d.setWidget(self.timeline)
+        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+
     # ================================================================== project binding
     def set_project(self, project: Project | None) -> None:
         """Show ``project`` (None: an empty window) and subscribe to its events."""
@@ -373,15 +399,17 @@ class MainWindow(QMainWindow):
                 p.model = self.prefs.default_model if self.prefs.default_model in registry.names() else "auto"
         enabled = p is not None
         for a in (self.act_save, self.act_save_as, self.act_export_png, self.act_export_color, self.act_export_ora, self.act_clear,
-                  self.act_colorize, self.act_live, self.act_key, self.act_corrected):
+                  self.act_colorize, self.act_live, self.act_key, self.act_corrected, self.act_export_flats):
             a.setEnabled(enabled)
         self.colorize_button.setEnabled(enabled)
         self._on_settings("model")
+        self.regions.set_project(p)
         self.palette_panel.refresh(p.palette if p else None)
         self._on_history()
         self.show_current_frame(fit=True)
         self._update_title()
         self._autosaved_version = p.version if p else -1
+        self.shots.set_project(p)
 
     def show_current_frame(self, fit: bool | None = None) -> None:
         p = self.project
@@ -468,7 +496,7 @@ class MainWindow(QMainWindow):
         self.tool_actions[name].setChecked(True)
 
     def set_color(self, color) -> None:
-        self.canvas.brush_color = tuple(int(v) for v in color)
+        self.canvas.brush_color = self.regions.snap_color(color)  # the nearest palette color when locked
         self.color_button.set_color(self.canvas.brush_color)
 
     def _on_stroke(self, stroke: Stroke) -> None:
@@ -479,7 +507,7 @@ class MainWindow(QMainWindow):
         p = self.project
         if p is None or p.current_frame is None:
             return
-        s = Stroke("fill", ((x, y),), self.canvas.brush_color, opacity=self.canvas.brush_opacity)
+        s = Stroke("fill", ((x, y),), self.canvas.brush_color, opacity=self.canvas.brush_opacity, gap=self.regions.gap)
         if not p.add_stroke(s):
             self.statusBar().showMessage("Nothing to fill there: click inside an area closed by lines", 5000)
 
@@ -531,7 +559,8 @@ class MainWindow(QMainWindow):
         hints = hints.copy() if f.strokes and hints[..., 3].any() else None
         palette = tuple(c for _, c in p.palette.saved) if p.settings.get("use_palette") else ()
         return ColorizeRequest(image, model=p.model, hints=hints, input_kind=p.settings.get("input_kind", "auto"), palette=palette,
-                               work_size=int(self.prefs.work_size), weights=self.model_weights.get(p.model))
+                               work_size=int(self.prefs.work_size), weights=self.model_weights.get(p.model),
+                               options=self.regions.flat_options())
 
     def colorize(self, live: bool = False) -> None:
         """Colorize the current frame on the worker; a newer request cancels an older one."""
@@ -549,7 +578,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.statusBar().showMessage(f"Colorizing with {req.model}…")
-        self.requests.submit(lambda token: engine(req, token), progressed=self._on_progress,
+        self.requests.submit(lambda token: flat_job(engine(req, token), req), progressed=self._on_progress,
                              finished=lambda res: self._on_colorized(p, frame_id, res, live),
                              failed=lambda e: self._on_colorize_failed(e, live), cancelled=self._on_cancelled, done=self._on_job_done)
 
@@ -594,9 +623,12 @@ class MainWindow(QMainWindow):
         return self.requests.busy or self._live_scheduled
 
     def cancel(self) -> None:
+        """Esc: cancel the frame's colorize, else the running shot colorize."""
         if self.requests.busy:
             self.requests.cancel()
             self.statusBar().showMessage("Cancelling…")
+        elif self.shots.cancel():
+            self.statusBar().showMessage("Cancelling the shot colorize (finished frames stay)…")
 
     def set_live(self, on: bool) -> None:
         self.live_on = bool(on)
@@ -647,15 +679,21 @@ class MainWindow(QMainWindow):
         except (ImageError, ProjectError, OSError) as e:
             self.prompts.error("Cannot open", str(e) if not isinstance(e, OSError) else f"{path}: {e.strerror or e}")
             return False
-        if p.path is None:  # a new project from images: the preferred model and a starting palette
-            p.set_model(self.prefs.default_model if self.prefs.default_model in registry.names() else "auto")
-            for name, c in DEFAULT_COLORS:
-                p.palette.save_color(c, name)
-            p.mark_clean()
-        self.set_project(p)
+        if p.path is None:
+            self.adopt_new_project(p)
+        else:
+            self.set_project(p)
         self.prefs.add_recent(path)
         self.statusBar().showMessage(f"Opened {path.name}: {p.frame_count} frame{'s' if p.frame_count != 1 else ''}", 5000)
         return True
+
+    def adopt_new_project(self, p: Project) -> None:
+        """Show a project made from images (not saved yet): the preferred model and a starting palette."""
+        p.set_model(self.prefs.default_model if self.prefs.default_model in registry.names() else "auto")
+        for name, c in DEFAULT_COLORS:
+            p.palette.save_color(c, name)
+        p.mark_clean()
+        self.set_project(p)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -777,14 +815,15 @@ class MainWindow(QMainWindow):
     def export_dialog(self, kind: str) -> None:
         if self.project is None:
             return
-        ext = {"png": ".png", "color": "_color.png", "ora": ".ora"}[kind]
-        flt = "OpenRaster (*.ora)" if kind == "ora" else "PNG image (*.png)"
+        ext = {"png": ".png", "color": "_color.png", "ora": ".ora", "flats": "_flats.ora"}[kind]
+        flt = "OpenRaster (*.ora)" if kind in ("ora", "flats") else "PNG image (*.png)"
         path = self.prompts.save_file("Export", self.project.name + ext, flt)
         if path:
             self.export(kind, path)
 
     def export(self, kind: str, path):
-        """Export the current frame: 'png' composite, 'color' layer (RGBA), or layered 'ora'.
+        """Export the current frame: 'png' composite, 'color' layer (RGBA), layered 'ora', or
+        'flats' (layered ORA, one layer per flat color).
         Written on the I/O worker; returns the Task (None if there is nothing to export)."""
         p = self.project
         f = p.current_frame if p else None
@@ -799,7 +838,7 @@ class MainWindow(QMainWindow):
             self.prompts.error("Cannot export", str(e))
             return None
         kind_ = res.kind if res else "lineart"
-        if kind == "color" and color is None:
+        if kind in ("color", "flats") and color is None:
             self.prompts.error("Nothing to export", "This frame has no color layer yet: colorize it first.")
             return None
         if kind == "png":
@@ -808,6 +847,9 @@ class MainWindow(QMainWindow):
             job = lambda token: save_image(path, color_layer_rgba(color, line, kind_))
         elif kind == "ora":
             job = lambda token: write_ora(path, line, kind_, color, comp, hints)
+        elif kind == "flats":
+            gap, named = self.regions.gap, list(p.palette.saved)
+            job = lambda token: write_flats_ora(path, line, color, gap, named)
         else:
             raise ValueError(f"unknown export {kind!r}")
         return self.io.start(job, finished=lambda _: self.statusBar().showMessage(f"Exported {path}", 5000),
@@ -841,6 +883,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.stop()
         self.requests.cancel()
         self.runner.shutdown()
+        self.regions.runner.shutdown()
+        self.shots.shutdown()
         self.io.pool.waitForDone()  # never cut a save short
         self.recovery.discard()
         self._save_prefs()

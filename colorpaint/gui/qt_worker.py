@@ -67,15 +67,17 @@ class _Runnable(QRunnable):
         try:
             job = t.factory(t.token)
             if inspect.isgenerator(job):
-                while True:
-                    t.token.check()
-                    try:
-                        p = next(job)
-                    except StopIteration as stop:
-                        result = stop.value
-                        break
-                    t.progressed.emit(p)
-                job.close()
+                try:
+                    while True:
+                        t.token.check()
+                        try:
+                            p = next(job)
+                        except StopIteration as stop:
+                            result = stop.value
+                            break
+                        t.progressed.emit(p)
+                finally:
+                    job.close()  # a cancelled job's cleanup runs now, on this thread
             else:
                 result = job
             t.token.check()  # a result that arrives after a cancel is stale

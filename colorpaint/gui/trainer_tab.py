@@ -4,18 +4,22 @@ Every heavy step runs in a child process speaking JSON lines (see
 ``colorpaint.training.finetune``), so the canvas stays usable and a crash there never
 takes the window down::
 
-    prepare  (finetune prepare: split the data, hold out the latest frames)
-      -> train    (colorpaint-train --progress json; Stop = SIGTERM, checkpoint kept; Resume = --resume)
+    prepare  (finetune prepare: split the data, hold out the last 20 % of each source)
+      -> train    (colorpaint-train --progress json; Stop = SIGTERM + RUN/STOP, checkpoint kept;
+                   Resume = --resume on the same run)
       -> compare  (finetune compare: held-out metrics before/after + comparison image)
       -> ModelStore.add_version(...) and ``modelAdded(family, weights)``
 
-Every line the children print goes to ``RUN/train.log``.
+``RUN`` is a fresh folder under ``ModelStore.runs_dir``; every line the children print goes
+to ``RUN/train.log``. A failed run changes no model version. After a successful one the
+version folder keeps the weights, info.json, comparison.png and log, and the run's
+checkpoint and data links are removed.
 
 Integration (main window)::
 
     tab = TrainerTab(store=None)                  # default: the user's model folder
     tabs.addTab(tab, "Train")
-    tab.set_project_dir(folder_or_None)            # on project open / save-as / close
+    tab.set_project_dir(folder_or_None)            # on project open / save / close (re-counts corrected/)
     tab.modelAdded.connect(picker_refresh_and_select)   # (family, weights path)
     tab.modelSelected.connect(use_model)                # (family, weights path): "Use this model"
     tab.modelRemoved.connect(forget_if_in_use)          # (family, weights path) after a delete
@@ -26,20 +30,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMargins, QObject, QProcess, QProcessEnvironment, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QPixmap
+from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
                                QHBoxLayout, QHeaderView, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.model_store import ModelStore, ModelStoreError, ModelVersion
 from ..models import registry
 from ..training import finetune
+from ..training.cli import STOP_FILE
 from ..training.finetune import TrainSettings, default_settings
 from .loss_curve import LossCurve
 
@@ -158,6 +164,50 @@ class JsonProcess(QObject):
             self.ended.emit(f"could not start {sys.executable}: {self.proc.errorString()}")
 
 
+class ImagePreview(QWidget):
+    """An image file shown whole, scaled to fit and centred; double-click opens the file."""
+
+    def __init__(self, placeholder: str, object_name: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.placeholder = placeholder
+        self.path: str | None = None
+        self._pm = QPixmap()
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_image(self, path: str | os.PathLike | None, placeholder: str | None = None) -> bool:
+        """Show ``path`` (None clears it); False when it cannot be read."""
+        if placeholder is not None:
+            self.placeholder = placeholder
+        self._pm = QPixmap(str(path)) if path else QPixmap()
+        self.path = str(path) if path and not self._pm.isNull() else None
+        self.setToolTip("Double-click to open the full image" if self.path else "")
+        self.update()
+        return self.path is not None
+
+    def pixmap(self) -> QPixmap:
+        return self._pm
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        pal = self.palette()
+        p.fillRect(self.rect(), pal.base())
+        p.setPen(pal.mid().color())
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        if self._pm.isNull():
+            p.setPen(pal.text().color())
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            return
+        area = self.rect().adjusted(2, 2, -2, -2)
+        pm = self._pm.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        p.drawPixmap(area.x() + (area.width() - pm.width()) // 2, area.y() + (area.height() - pm.height()) // 2, pm)
+
+    def mouseDoubleClickEvent(self, event):
+        if self.path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.path))
+
+
 class TrainerTab(QWidget):
     """Fine-tune a model on the artist's frames (see the module docstring for the flow and
     the integration API). ``store``: the model folder (default: the user's)."""
@@ -183,14 +233,16 @@ class TrainerTab(QWidget):
         self.last_version: ModelVersion | None = None
         self._stop_requested = False
         self._done_rec: dict = {}
-        self._sample_pm: QPixmap | None = None  # unscaled, so resizing rescales from the original
-        self._comparison_pm: QPixmap | None = None
         self._last_val: dict = {}
+        self._run_error = False
         self._gpu = gpu_available()
         self._build()
         self._apply_defaults()
         self.refresh_versions()
         self._set_state("idle")
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave a training process behind
+            app.aboutToQuit.connect(self.shutdown)
 
     # ================================================================== layout
     def _build(self) -> None:
@@ -311,26 +363,22 @@ class TrainerTab(QWidget):
         rv.addWidget(self.status_label)
         rv.addWidget(self.progress)
 
-        live = QHBoxLayout()
+        live_w = QWidget()
+        live = QHBoxLayout(live_w)
+        live.setContentsMargins(0, 0, 0, 0)
         self.curve = LossCurve()
         live.addWidget(self.curve, 3)
         sv = QVBoxLayout()
         cap = QLabel("Latest held-out samples: input | model | truth")
         cap.setWordWrap(True)
-        self.sample_label = QLabel(objectName="samplePreview", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.sample_label.setMinimumSize(200, 180)
-        self.sample_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.sample_label.setText("Samples appear at each validation")
-        self.sample_label.setStyleSheet("QLabel { background: palette(base); border: 1px solid palette(mid); }")
+        self.sample_preview = ImagePreview("Samples appear at each validation", "samplePreview")
         sv.addWidget(cap)
-        sv.addWidget(self.sample_label, 1)
+        sv.addWidget(self.sample_preview, 1)
         live.addLayout(sv, 2)
-        rv.addLayout(live, 3)
 
         self.log_view = QPlainTextEdit(objectName="trainLog", readOnly=True)
         self.log_view.setMaximumBlockCount(500)
-        self.log_view.setMaximumHeight(80)
-        rv.addWidget(self.log_view)
+        self.log_view.setMinimumHeight(40)
 
         box = self.results_box = QGroupBox("Before and after, on the held-out frames")
         res = QHBoxLayout(box)
@@ -339,14 +387,16 @@ class TrainerTab(QWidget):
         self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics_table.setMinimumWidth(260)
-        self.comparison_label = QLabel("No comparison yet", objectName="comparisonImage", alignment=Qt.AlignmentFlag.AlignCenter)
-        scroll = self.comparison_scroll = QScrollArea()
-        scroll.setWidget(self.comparison_label)
-        scroll.setWidgetResizable(True)
+        self.comparison_preview = ImagePreview("No comparison yet", "comparisonImage")
         res.addWidget(self.metrics_table, 2)
-        res.addWidget(scroll, 3)
-        rv.addWidget(box, 3)
+        res.addWidget(self.comparison_preview, 3)
         box.hide()  # until a run has results: the live view gets the room meanwhile
+
+        self.right_split = QSplitter(Qt.Orientation.Vertical)
+        for w in (live_w, self.log_view, box):
+            self.right_split.addWidget(w)
+        self.right_split.setSizes([600, 80, 0])
+        rv.addWidget(self.right_split, 1)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -381,6 +431,11 @@ class TrainerTab(QWidget):
         self._update_project_label()
         self._update_buttons()
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._update_project_label()  # frames may have been marked corrected and saved meanwhile
+        self._update_buttons()
+
     def _project_count(self) -> int:
         d = self.project_dir / "corrected" if self.project_dir else None
         return len(list(d.glob("*_color.png"))) if d and d.is_dir() else 0
@@ -410,6 +465,8 @@ class TrainerTab(QWidget):
         it.setData(Qt.ItemDataRole.UserRole, str(path))
         it.setToolTip(str(path))
         self.data_list.addItem(it)
+        if not self._run_error:  # a message about an earlier bad choice no longer applies
+            self.error_frame.hide()
         self._update_buttons()
         return True
 
@@ -596,10 +653,12 @@ class TrainerTab(QWidget):
     def _append_log(self, text: str) -> None:
         self.log_view.appendPlainText(text)
 
-    def _show_error(self, message: str, log: bool = True) -> None:
+    def _show_error(self, message: str, log: bool = True, title: str = "Training failed") -> None:
+        """Show ``message`` in the error banner; ``log``: it is about the current run (offer its log)."""
         self.last_error = message
+        self._run_error = log
         where = f"<br><small>Full log: {self.log_path}</small>" if log and self.log_path else ""
-        self.error_label.setText(f"<b>Training failed:</b> {_html(message)}{where}" if log else _html(message))
+        self.error_label.setText(f"<b>{title}:</b> {_html(message)}{where}" if log else _html(message))
         self.open_log_button.setVisible(log and self.log_path is not None)
         self.error_frame.show()
 
@@ -639,10 +698,8 @@ class TrainerTab(QWidget):
         self.metrics_table.setRowCount(0)
         self.results_box.hide()
         self._last_val = {}
-        self.comparison_label.setPixmap(QPixmap())
-        self.comparison_label.setText("The comparison appears when training finishes")
-        self.sample_label.setPixmap(QPixmap())
-        self.sample_label.setText("Samples appear at each validation")
+        self.comparison_preview.set_image(None, "The comparison appears when training finishes")
+        self.sample_preview.set_image(None, "Samples appear at each validation")
         self.log_view.clear()
         self.progress.setRange(0, 0)  # busy until the first step
         self.progress.setFormat("preparing…")
@@ -703,6 +760,7 @@ class TrainerTab(QWidget):
         if self.state == "training":
             self._set_state("stopping")
             self._status("Stopping after the current batch…")
+            (self.run_dir / STOP_FILE).touch()  # what Windows sees: terminate() is no signal there
             self.proc.terminate()
         else:
             self.proc.kill()
@@ -730,21 +788,7 @@ class TrainerTab(QWidget):
                 self._show_sample(rec["sample"])
 
     def _show_sample(self, path: str) -> None:
-        pm = QPixmap(path)
-        if not pm.isNull():
-            self._sample_pm = pm
-            self._fit_sample()
-
-    def _fit_sample(self) -> None:
-        pm = getattr(self, "_sample_pm", None)
-        if pm is not None and not pm.isNull():
-            size = self.sample_label.contentsRect().size().shrunkBy(QMargins(2, 2, 2, 2))
-            self.sample_label.setPixmap(pm.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._fit_sample()
-        self._fit_comparison()
+        self.sample_preview.set_image(path)
 
     def _trained(self, error: str) -> None:
         weights = self.run_dir / f"{self.job['family']}.safetensors"
@@ -799,11 +843,14 @@ class TrainerTab(QWidget):
         except (ValueError, OSError) as e:
             return self._fail(f"the trained weights could not be saved as a model version: {e}")
         self.last_version = v
+        # the version folder now holds what is kept; the bulky resume state and data links go
+        (self.run_dir / "checkpoint.pt").unlink(missing_ok=True)
+        shutil.rmtree(self.run_dir / "data", ignore_errors=True)
         self.refresh_versions(select=v.weights)
         self._show_results(info["metrics"], self.store.info_file(v, "comparison"))
         self.progress.setFormat("done")
         if error:
-            self._show_error(f"the before/after comparison failed ({error}); the new version was saved without it")
+            self._show_error(f"{error}. The new version was saved without it.", title="The before/after comparison failed")
             self._status(f"Saved “{v.name}” without a comparison.")
         else:
             self._status(f"Done: saved “{v.name}”. Use it from the model picker or with “Use this model”.")
@@ -826,18 +873,11 @@ class TrainerTab(QWidget):
                 if c == 2 and a is not None and b is not None and abs(a - b) > 1e-9:
                     item.setForeground(QColor("#107010" if (a > b) == hib else "#a01010"))
                 self.metrics_table.setItem(r, c, item)
-        self._comparison_pm = QPixmap(str(comparison)) if comparison else None
-        if self._comparison_pm is None or self._comparison_pm.isNull():
-            self.comparison_label.setText("No comparison image")
-        self.results_box.show()
-        self._fit_comparison()
-
-    def _fit_comparison(self) -> None:
-        pm = getattr(self, "_comparison_pm", None)
-        if pm is not None and not pm.isNull():
-            sa = self.comparison_scroll
-            w = max(100, sa.viewport().width() - sa.verticalScrollBar().sizeHint().width() - 2)
-            self.comparison_label.setPixmap(pm.scaledToWidth(min(w, pm.width()), Qt.TransformationMode.SmoothTransformation))
+        self.comparison_preview.set_image(comparison, "No comparison image")
+        if not self.results_box.isVisibleTo(self):
+            self.results_box.show()
+            h = max(300, self.right_split.height())
+            self.right_split.setSizes([int(h * 0.45), 60, h - int(h * 0.45) - 60])
 
     def _original_paths(self, message: str) -> str:
         """``message`` with the run's linked data files replaced by the artist's own files."""

@@ -13,6 +13,9 @@ Deviations, and why:
   [-110, 100]. The rebalancing weights live on the 2-D grid-10 ab lattice (Q = 313 in the
   paper; here every lattice cell in ``[-110, 110]²``, counted as in gamut when the
   training data ever lands in it) and each pixel is weighted by its 2-D cell, as in eq. 3.
+* Rebalancing alone makes the paper-white background of cartoon frames nearly free to get
+  wrong (it is the most common bin by far), and it comes out tinted; training adds the
+  plain cross entropy to the rebalanced one (``training/losses.py``).
 * Line art carries no lightness, so the a-network also regresses L (one more output
   map); for grayscale input the engine keeps the input's own L.
 * Each CNN is the compact U-Net of ``blocks.py`` (pixel-unshuffled) rather than the

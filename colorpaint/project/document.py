@@ -23,7 +23,7 @@ from ..core.color import rgb_to_luma
 from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
 from .events import EmitterGroup
-from .history import History, SetResult, SetStrokes
+from .history import Batch, History, SetResult, SetStrokes
 from .strokes import Stroke, paint_stroke, rasterize
 
 RGB = tuple[int, int, int]
@@ -90,8 +90,11 @@ class Frame:
 
 @dataclass(eq=False)
 class Shot:
+    """A run of frames played at ``fps`` (the timeline's playback rate, the MP4 export's)."""
+
     name: str
     frames: list[Frame] = field(default_factory=list)
+    fps: float = 24.0
 
 
 class Palette:
@@ -217,16 +220,43 @@ class Project:
     @classmethod
     def from_video(cls, path) -> "Project":
         path = Path(path).resolve()
-        n, _ = video_info(path)
         p = cls(path.stem)
-        p.add_shot(path.stem, [(path, i) for i in range(n)])
+        p.add_video_shot(path)
         p.image(p.current_frame)
         p.mark_clean()
         return p
 
-    def add_shot(self, name: str, sources) -> Shot:
+    def add_folder_shot(self, folder, fps: float = 24.0) -> Shot:
+        """Append a folder of frames (natural sort) as a shot; raises ImageError."""
+        folder = Path(folder).resolve()
+        paths = list_frames(folder)
+        if not paths:
+            raise ImageError(f"{folder}: folder holds no image frames ({', '.join(sorted(IMAGE_EXTS))})")
+        load_image(paths[0])  # fail now, with the loader's message, before the project changes
+        return self.add_shot(self._shot_name(folder.name), [(q, None) for q in paths], fps)
+
+    def add_video_shot(self, path, start: int = 0, stop: int | None = None, step: int = 1) -> Shot:
+        """Append frames ``start, start + step, ... < stop`` of a video as a shot (played at the
+        video's rate divided by ``step``); raises ImageError."""
+        path = Path(path).resolve()
+        n, fps = video_info(path)
+        stop = n if stop is None else min(int(stop), n)
+        start, step = max(0, int(start)), max(1, int(step))
+        if start >= stop:
+            raise ImageError(f"{path}: no frames between {start} and {stop} (the video has {n})")
+        load_source(path, start)
+        return self.add_shot(self._shot_name(path.stem), [(path, i) for i in range(start, stop, step)], fps / step)
+
+    def _shot_name(self, base: str) -> str:
+        taken = {s.name for s in self.shots}
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base} ({i})", i + 1
+        return name
+
+    def add_shot(self, name: str, sources, fps: float = 24.0) -> Shot:
         """Append a shot; ``sources``: [(path, video_index or None), ...]."""
-        shot = Shot(name)
+        shot = Shot(name, fps=float(fps) if fps and fps > 0 else 24.0)
         for path, idx in sources:
             path = Path(path)
             fname = f"{path.stem}_{idx:05d}" if idx is not None else path.stem
@@ -263,6 +293,10 @@ class Project:
     @property
     def current(self) -> tuple[int, int]:
         return self._cur
+
+    @property
+    def current_shot(self) -> Shot | None:
+        return self.shots[self._cur[0]] if self._cur[0] < len(self.shots) else None
 
     @property
     def current_frame(self) -> Frame | None:
@@ -372,6 +406,21 @@ class Project:
             self._meta += 1  # not in the history, but saved with the project
             self._set_result(frame.id, result)
 
+    def record_results(self, changes, text: str) -> bool:
+        """Make results already put in place with ``apply_result(undoable=False)`` one undo
+        step. ``changes``: [(frame, result before, result after)]; a frame whose result was
+        changed again since is left out. Returns False when nothing was recorded."""
+        cmds = [SetResult(f.id, before, after, text) for f, before, after in changes if f.result is after]
+        for c in cmds:
+            if c.before is not None:
+                try:  # as in apply_result: the history must not depend on files a later save may remove
+                    c.before.color, c.before.composite
+                except ImageError:
+                    pass
+        if cmds:
+            self._push(Batch(cmds, text))
+        return bool(cmds)
+
     def undo(self) -> bool:
         done = self.history.undo(self)
         self._after_history()
@@ -430,6 +479,14 @@ class Project:
             self._meta += 1
             self._changed()
             self.events.settings(key=key)
+
+    def set_shot_fps(self, shot: Shot, fps: float) -> None:
+        fps = float(fps)
+        if fps > 0 and fps != shot.fps:
+            shot.fps = fps
+            self._meta += 1
+            self._changed()
+            self.events.settings(key="fps")
 
     def set_flags(self, frame: Frame, key: bool | None = None, corrected: bool | None = None, drift: float | None = None) -> None:
         changed = False

@@ -4,6 +4,7 @@ OpenRaster (``.ora``, opened by Krita, GIMP, MyPaint) is a zip: ``mimetype`` fir
 stored uncompressed, ``stack.xml`` (layers top to bottom), ``data/*.png`` layers,
 ``mergedimage.png`` and ``Thumbnails/thumbnail.png`` (at most 256 px).
 Arrays: ``HxWx3 uint8 RGB`` images, ``HxWx4 uint8 RGBA`` hints/layers.
+Flats (:func:`write_flats_ora`): one layer per flat color, for cel work in Krita, Toonz, CSP.
 """
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ def write_ora(path, line: np.ndarray, kind: str, color: np.ndarray | None, compo
         layers.append(("Color", "data/color.png", color, True))
     layers.append(("Paper", "data/paper.png", np.full((h, w, 3), 255, np.uint8), True))
     merged = composite if composite is not None else line
+    return _write_ora_file(path, w, h, layers, merged)
+
+
+def _write_ora_file(path: Path, w: int, h: int, layers: list[tuple[str, str, np.ndarray, bool]], merged: np.ndarray) -> Path:
+    """The zip itself, written atomically; ``layers``: (name, file, RGB/RGBA array, visible), top first."""
     stack = ["<?xml version='1.0' encoding='UTF-8'?>", f'<image version="0.0.3" w="{w}" h="{h}">', "  <stack>"]
     for name, src, _, visible in layers:
         stack.append(f'    <layer name={quoteattr(name)} src="{src}" x="0" y="0" opacity="1.0" '
@@ -94,6 +100,82 @@ def write_ora(path, line: np.ndarray, kind: str, color: np.ndarray | None, compo
             pass
         raise
     return path
+
+
+def flat_layers(line: np.ndarray, color: np.ndarray, gap: int = 2, palette=()) -> tuple[list[tuple[str, tuple, np.ndarray]], np.ndarray]:
+    """Split a color layer into flats: ``([(name, (r, g, b), HxW bool mask), ...], flats HxWx3 uint8 RGB)``.
+
+    ``line``: the frame's ``HxWx3 uint8 RGB`` line art; ``color``: its ``HxWx3 uint8 RGB`` color
+    layer (a flat-mode result is flat already; any other is made flat by the per-region
+    median). Regions are those of flat mode (:func:`colorpaint.core.regions.segment` with
+    ``gap`` and the default ``min_area``); line pixels take the color of the nearest region,
+    so the flats cover the frame with no paper showing through anti-aliased line edges.
+    Regions of one color share a layer. ``palette``: ``[(name, (r, g, b)), ...]``; a color
+    equal to an entry (within one level per channel, the Lab round trip) takes the entry's
+    name and exact color, any other is named by its hex. Order: palette colors in palette
+    order, then the rest by area, largest first. The masks partition the frame.
+    """
+    from ..core.regions import fill_lines, region_median, segment
+
+    labels, n = segment(rgb_to_luma(line), gap_close=gap, min_area=None)
+    h, w = labels.shape
+    if n == 0:
+        flats = np.full((h, w, 3), 255, np.uint8)
+        return [("#ffffff", (255, 255, 255), np.ones((h, w), bool))], flats
+    med, _ = region_median(labels, color.astype(np.float32), n)
+    region_rgb = np.clip(np.rint(np.nan_to_num(med[:, :3], nan=255.0)), 0, 255).astype(np.int64)
+    pal = [(str(name), tuple(int(v) for v in c)) for name, c in palette]
+    pal_rgb = np.asarray([c for _, c in pal], np.int64).reshape(-1, 3)
+    entry = np.full(n + 1, -1, np.int64)
+    if len(pal_rgb):
+        diff = np.abs(region_rgb[:, None, :] - pal_rgb[None, :, :]).max(2)  # (n+1) x K
+        near = diff.argmin(1)
+        ok = diff[np.arange(n + 1), near] <= 1
+        entry[ok] = near[ok]
+        region_rgb[ok] = pal_rgb[near[ok]]
+    full = fill_lines(labels)
+    flats = region_rgb[full].astype(np.uint8)
+    # one layer per distinct color: key = palette entry, or the color itself
+    key = np.where(entry >= 0, entry, len(pal_rgb) + (region_rgb[:, 0] << 16 | region_rgb[:, 1] << 8 | region_rgb[:, 2]))
+    keys, inverse = np.unique(key[1:], return_inverse=True)
+    area = np.bincount(full.ravel(), minlength=n + 1)[1:]
+    key_area = np.bincount(inverse, weights=area, minlength=len(keys))
+    order = sorted(range(len(keys)), key=lambda i: (keys[i] >= len(pal_rgb), keys[i] if keys[i] < len(pal_rgb) else -key_area[i]))
+    layer_of = np.zeros(n + 1, np.int64)
+    layer_of[1:] = inverse
+    layers, used = [], set()
+    first = np.zeros(len(keys), np.int64)
+    first[inverse[::-1]] = np.arange(n, 0, -1)  # a region of each layer, for its color
+    for i in order:
+        rgb = tuple(int(v) for v in region_rgb[first[i]])
+        name = pal[int(keys[i])][0] if keys[i] < len(pal_rgb) else "#%02x%02x%02x" % rgb
+        base, j = name, 2
+        while name in used:  # two entries may share a name; layer names stay unique
+            name, j = f"{base} {j}", j + 1
+        used.add(name)
+        layers.append((name, rgb, (layer_of == i)[full]))
+    return layers, flats
+
+
+def write_flats_ora(path, line: np.ndarray, color: np.ndarray, gap: int = 2, palette=()) -> Path:
+    """Write the flats of a frame as a layered OpenRaster file, atomically.
+
+    Layers (top to bottom): Line art (black ink with alpha), one layer per flat color named
+    from ``palette`` or by hex (see :func:`flat_layers`), Paper (white). ``mergedimage.png``
+    is the composite of those layers (the flat colors with the lines multiplied on top).
+    """
+    path = Path(path)
+    h, w = line.shape[:2]
+    flats, flat_rgb = flat_layers(line, color, gap, palette)
+    layers: list[tuple[str, str, np.ndarray, bool]] = [("Line art", "data/lineart.png", lineart_layer(line), True)]
+    for i, (name, rgb, mask) in enumerate(flats):
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[mask] = rgb + (255,)
+        layers.append((name, f"data/flat_{i:03d}.png", rgba, True))
+    layers.append(("Paper", "data/paper.png", np.full((h, w, 3), 255, np.uint8), True))
+    ink = rgb_to_luma(line).astype(np.float32)[..., None] / 255.0
+    merged = (flat_rgb.astype(np.float32) * ink + 0.5).astype(np.uint8)
+    return _write_ora_file(path, w, h, layers, merged)
 
 
 def read_ora(path) -> tuple[list[dict], dict[str, np.ndarray]]:

@@ -51,6 +51,22 @@ class SetResult(Command):
         project._set_result(self.frame_id, self.before)
 
 
+@dataclass
+class Batch(Command):
+    """Several commands as one undo step (a shot colorize sets many frames' results)."""
+
+    commands: list
+    text: str = "Batch"
+
+    def redo(self, project) -> None:
+        for c in self.commands:
+            c.redo(project)
+
+    def undo(self, project) -> None:
+        for c in reversed(self.commands):
+            c.undo(project)
+
+
 class History:
     """A linear undo stack: ``commands[:index]`` are applied, the rest can be redone.
 

@@ -8,6 +8,7 @@ Layout::
       results/<id>-<rev>.png       composite of a colorize result (+ ``_color.png``: color layer)
       corrected/<id>_line.png      line art + artist-approved colors of frames marked
       corrected/<id>_color.png     "corrected": what ``colorpaint-train --data NAME.cpaint`` reads
+      corrected/<id>_hints.png     (and the artist's hints on it, RGBA, when there are any)
 
 Every file is written atomically (temporary file, fsync, ``os.replace``) and project.json
 last, so a crash mid-save leaves the previous save intact. Result files carry a revision
@@ -25,6 +26,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+import numpy as np
+
 from ..core.frames import is_video, read_video
 from ..core.imageio import IMAGE_EXTS, ImageError, save_image
 from .document import DEFAULT_SETTINGS, Frame, FrameResult, Project, Shot
@@ -35,7 +38,7 @@ VERSION = 1
 SUFFIX = ".cpaint"
 PROJECT_FILE = "project.json"
 _RESULT_RE = re.compile(r"^f\d+-\d+(_color)?\.png$")
-_CORRECTED_RE = re.compile(r"^(f\d+)_(line|color)\.png$")
+_CORRECTED_RE = re.compile(r"^(f\d+)_(line|color|hints)\.png$")
 
 
 class ProjectError(ValueError):
@@ -130,6 +133,7 @@ class FrameSnap:
     result: FrameResult | None
     corrected: bool
     entry: dict  # the frame's project.json entry without paths
+    hints: np.ndarray | None = None  # HxWx4 uint8 RGBA, kept for corrected frames only
 
 
 @dataclass
@@ -156,9 +160,59 @@ def snapshot(project: Project) -> Snapshot:
             e = {"id": f.id, "name": f.name, "key": f.key, "corrected": f.corrected, "drift": f.drift,
                  "strokes": [s.to_dict() for s in f.strokes]}
             entries.append(e)
-            snap.frames.append(FrameSnap(f.id, f.source, f.video_index, f.result, f.corrected, e))
-        doc["shots"].append({"name": shot.name, "frames": entries})
+            snap.frames.append(FrameSnap(f.id, f.source, f.video_index, f.result, f.corrected, e, _corrected_hints(project, f)))
+        doc["shots"].append({"name": shot.name, "fps": shot.fps, "frames": entries})
     return snap
+
+
+def _corrected_hints(project: Project, f: Frame):
+    """A copy of a corrected frame's hint map (for its training example), else None."""
+    if not (f.corrected and f.strokes):
+        return None
+    try:
+        return project.hints(f).copy() if project.has_hints(f) else None
+    except ImageError:
+        return None
+
+
+def write_corrected(folder, frame_id: str, source: Path, composite, kind: str, hints: np.ndarray | None = None,
+                    video_index: int | None = None) -> list[Path]:
+    """Write a frame's training example into ``folder/corrected/``: ``<id>_color.png`` (the
+    artist-approved composite: a PNG path to copy or an HxWx3 uint8 RGB array),
+    ``<id>_line.png`` (the source, for line art) and ``<id>_hints.png`` (HxWx4 uint8 RGBA,
+    when given). Atomic per file; returns the files written."""
+    d = Path(folder) / "corrected"
+    color = d / f"{frame_id}_color.png"
+    if isinstance(composite, (str, Path)):
+        atomic_copy(Path(composite), color)
+    else:
+        save_image(color, composite)
+    out = [color]
+    if kind == "lineart":
+        line = d / f"{frame_id}_line.png"
+        if video_index is None and Path(source).suffix.lower() == ".png":
+            atomic_copy(Path(source), line)
+        else:
+            from .document import load_source
+
+            save_image(line, load_source(Path(source), video_index))
+        out.append(line)
+    hp = d / f"{frame_id}_hints.png"
+    if hints is not None:
+        save_image(hp, hints)
+        out.append(hp)
+    elif hp.exists():
+        hp.unlink()
+    return out
+
+
+def remove_corrected(folder, frame_id: str) -> None:
+    """Remove a frame's training example from ``folder/corrected/`` (it was unmarked)."""
+    for part in ("color", "line", "hints"):
+        try:
+            (Path(folder) / "corrected" / f"{frame_id}_{part}.png").unlink()
+        except FileNotFoundError:
+            pass
 
 
 def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
@@ -211,18 +265,7 @@ def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
         fs.entry["result"] = {"composite": _rel(folder, comp), "color": _rel(folder, col), "kind": r.kind, "model": r.model,
                               "seconds": round(r.seconds, 4), "device": r.device, "rev": r.rev}
         if fs.corrected:
-            atomic_copy(comp, folder / "corrected" / f"{fs.id}_color.png")
-            keep_corrected.add(f"{fs.id}_color.png")
-            if r.kind == "lineart":
-                line = folder / "corrected" / f"{fs.id}_line.png"
-                src = sources[fs.id]
-                if src.suffix.lower() == ".png":
-                    atomic_copy(src, line)
-                else:
-                    from .document import load_source
-
-                    save_image(line, load_source(src))
-                keep_corrected.add(line.name)
+            keep_corrected |= {q.name for q in write_corrected(folder, fs.id, sources[fs.id], comp, r.kind, fs.hints)}
 
     atomic_write_bytes(folder / PROJECT_FILE, (json.dumps(snap.doc, indent=1) + "\n").encode("utf-8"))
 
@@ -316,7 +359,7 @@ def load_project(path) -> Project:
         max_id = max_rev = 0
         for si, sd in enumerate(shots):
             _expect(isinstance(sd, dict) and isinstance(sd.get("frames"), list), jp, f"shot {si}: needs a 'frames' list")
-            shot = Shot(str(sd.get("name", f"shot {si + 1}")))
+            shot = Shot(str(sd.get("name", f"shot {si + 1}")), fps=float(sd.get("fps") or 24.0))
             for fi, fd in enumerate(sd["frames"]):
                 where = f"shot {si} frame {fi}"
                 _expect(isinstance(fd, dict) and isinstance(fd.get("id"), str) and re.fullmatch(r"f\d+", fd["id"]), jp, f"{where}: bad or missing id")

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import traceback
+from pathlib import Path
 
 from .loop import StopFlag, TrainConfig, Trainer
+
+STOP_FILE = "STOP"  # creating OUT/STOP stops a run like SIGTERM does
 
 
 def build_parser():
@@ -22,7 +26,7 @@ def build_parser():
     p.add_argument("--scale", type=int, default=256, help="long side images are scaled to before cropping")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--out", default="runs/train")
+    p.add_argument("--out", default="runs/train", help="run folder; creating OUT/STOP stops the run like SIGTERM")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--progress", choices=["text", "json"], default="text")
     p.add_argument("--val-every", type=int, default=250)
@@ -60,8 +64,14 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # OUT/STOP also stops it: where SIGTERM cannot be caught (Windows), a caller creates the file
+    # (single process only: DDP ranks could see it at different batches and wait on each other)
+    stop_file = Path(args.out) / STOP_FILE
+    single = int(os.environ.get("WORLD_SIZE", "1")) == 1
+    if single:
+        stop_file.unlink(missing_ok=True)
     try:
-        Trainer(cfg, emit).fit(stop)
+        Trainer(cfg, emit).fit(lambda: stop.stop or (single and stop_file.exists()))
     except Exception as e:  # report, for the trainer tab, then fail
         if args.progress == "json":
             emit({"event": "error", "message": f"{e.__class__.__name__}: {e}", "traceback": traceback.format_exc()})

@@ -76,7 +76,8 @@ class Objective:
 
 
 class AutoObjective(Objective):
-    """varga2017: class-rebalanced cross entropy on a (33 bins) and b (20 bins); L1 on L."""
+    """varga2017: class-rebalanced cross entropy on a (33 bins) and b (20 bins); L1 on L;
+    plus the plain (unweighted) cross entropy, see below."""
 
     def step(self, batch, sync):
         b = _t(batch, self.device)
@@ -87,12 +88,17 @@ class AutoObjective(Objective):
         b_idx = torch.bucketize(ab[:, 1].contiguous(), torch.from_numpy((B_BINS[1:] + B_BINS[:-1]) / 2).to(ab))
         ij = ((ab - GRID_LO) / GRID).long().clamp(0, GRID_N - 1)
         w = net.class_weights[ij[:, 0] * GRID_N + ij[:, 1]]
-        ce = (F.cross_entropy(la, a_idx, reduction="none") * w).mean() + (F.cross_entropy(lb, b_idx, reduction="none") * w).mean()
+        ce_a, ce_b = F.cross_entropy(la, a_idx, reduction="none"), F.cross_entropy(lb, b_idx, reduction="none")
+        ce = (ce_a * w).mean() + (ce_b * w).mean()
+        # Cartoon frames are mostly paper white: under rebalancing alone a white background
+        # costs almost nothing and comes out tinted, so the plain cross entropy is added
+        # (weight ``plain_ce``, default 1) to keep white white while rare colors stay lifted.
+        plain = self.cfg.get("plain_ce", 1.0) * (ce_a.mean() + ce_b.mean())
         lineart = (b["kind"] == 0).float()
         l1 = (torch.abs(torch.tanh(Lp) - b["target"][:, :1]) * lineart).mean()
-        loss = ce + 10 * l1
+        loss = ce + plain + 10 * l1
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return {"ce": ce.item(), "l1_L": l1.item()}
+        return {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": l1.item()}
 
 
 class HistogramObjective(Objective):

@@ -63,7 +63,7 @@ def test_train_stop_resume_finish_and_use(qtbot, tab, store):
         click(qtbot, tab, "startTrainingButton")
     assert tab.state == "training" and not tab.findChild(QPushButton, "startTrainingButton").isEnabled()
     assert tab.progress.value() >= 3 and "ETA" in tab.progress.format()
-    assert tab.curve.point_count() > 0 and tab.sample_label.pixmap() is not None and not tab.sample_label.pixmap().isNull()
+    assert tab.curve.point_count() > 0 and not tab.sample_preview.pixmap().isNull()
     assert steps[0]["losses"] and steps[0]["val"]["psnr"] > 0
 
     click(qtbot, tab, "stopTrainingButton")
@@ -78,6 +78,7 @@ def test_train_stop_resume_finish_and_use(qtbot, tab, store):
     assert family == "color-apply" and Path(weights).exists()
     assert steps[-1]["step"] == 9 and min(s["step"] for s in steps if s["step"] > stopped_at) > stopped_at
     assert "resumed from step" in (tab.run_dir / "train.log").read_text()
+    assert not (tab.run_dir / "checkpoint.pt").exists()  # finished: the resume state is not kept
 
     (new,) = [v for v in store.list_versions("color-apply") if not v.bundled]
     assert new.weights == Path(weights) and new.info["steps"] == 9
@@ -86,7 +87,7 @@ def test_train_stop_resume_finish_and_use(qtbot, tab, store):
         assert new.info["metrics"][when]["lineart"]["psnr"] > 0
     assert store.info_file(new, "comparison") and store.info_file(new, "log")
     assert tab.metrics_table.rowCount() == 6 and tab.metrics_table.item(0, 2).text()
-    assert not tab.comparison_label.pixmap().isNull()
+    assert not tab.comparison_preview.pixmap().isNull()
     assert not tab.error_frame.isVisible()
     # the new version is in this tab's picker too, ready for another round of fine-tuning
     assert any(tab.model_picker.itemData(i).endswith(weights) for i in range(tab.model_picker.count()))

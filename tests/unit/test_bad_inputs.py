@@ -568,6 +568,8 @@ def test_sequence_bad_key_and_output(tmp_path, weights, monkeypatch, capfd):
     assert rc == 2 and len(errs) == 1 and "20x20" in errs[0]
     rc, errs = _cli(capfd, "sequence", shot, "-o", tmp_path / "o2", *w, "--key", f"frame_000={tmp_path / 'missing.png'}")
     assert rc == 2 and len(errs) == 1 and "no such file" in errs[0]
+    rc, errs = _cli(capfd, "sequence", shot, "-o", tmp_path / "o2", *w, "--flat", "--palette-file", tmp_path / "none.gpl")
+    assert rc == 2 and len(errs) == 1 and "none.gpl" in errs[0]
     before = {p.name: p.read_bytes() for p in shot.iterdir()}
     rc, errs = _cli(capfd, "sequence", shot, "-o", shot, *w)  # would overwrite the artist's frames
     assert rc == 2 and len(errs) == 1 and "overwrite" in errs[0]
@@ -590,9 +592,6 @@ def test_video_sequence_works(tmp_path, weights, capfd):
     assert sorted(q.name for q in (tmp_path / "o").iterdir()) == [f"frame_{i:05d}.png" for i in range(3)]
 
 
-@pytest.mark.xfail(strict=True, raises=cv2.error,
-                   reason="engine/pipeline.warp_previous calls DIS optical flow, which refuses frames under ~12 px; "
-                          "proposed fix: fall back to no warp for tiny frames (see the issue 8 report)")
 def test_sequence_of_tiny_frames(tmp_path, weights):
     shot = tmp_path / "tiny"
     shot.mkdir()

@@ -26,7 +26,7 @@ from colorpaint.engine.weights import WeightsError, load_weights, read_metadata
 
 from .helpers import tiny_weights
 
-FUZZ = settings(max_examples=int(os.environ.get("COLORPAINT_FUZZ_EXAMPLES", "150")), deadline=None, derandomize=False,
+FUZZ = settings(max_examples=int(os.environ.get("COLORPAINT_FUZZ_EXAMPLES", "150")), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

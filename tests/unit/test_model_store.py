@@ -8,9 +8,8 @@ import pytest
 from colorpaint.engine import model_store
 from colorpaint.engine.model_store import ModelStore, ModelStoreError, ReadOnlyModelError
 from colorpaint.engine.weights import WeightsError, read_metadata
-from colorpaint.training import finetune
 
-from .helpers import tiny_weights, write_pairs, write_sequence
+from .helpers import tiny_weights
 
 
 @pytest.fixture
@@ -118,30 +117,3 @@ def test_runs_folder_is_not_a_family(store):
     assert run.is_dir() and run.parent == store.runs_dir
     assert store.new_run_dir("temporal") != run
     assert [v.id for v in store.list_versions()] == ["bundled"]
-
-
-def test_finetune_split_holds_out_the_latest_frames(tmp_path):
-    """The data split the trainer tab uses: the last 20 % of each source, never all of it."""
-    proj = tmp_path / "Show.cpaint"
-    write_pairs(proj / "corrected", n=10, size=(64, 64))
-    write_sequence(tmp_path / "shots" / "s1", n=5, size=(64, 64))
-    write_sequence(tmp_path / "shots" / "s2", n=5, size=(64, 64))
-    one = write_pairs(tmp_path / "one", n=1, size=(64, 64))
-    res = finetune.prepare([proj, tmp_path / "shots", one], tmp_path / "data")
-    rows = json.loads((tmp_path / "data" / "split.json").read_text())["items"]
-    held = [r["id"] for r in rows if r["split"] == "val"]
-    assert held == ["s0_p08", "s0_p09", "s1_s2-frame_003", "s1_s2-frame_004"]
-    assert res["train"] == 8 + 8 + 1 and res["heldout"] == 4
-    pairs = tmp_path / "data" / "pairs"
-    # held-out items get fixed line art and gray inputs; training items stay color (+ their own lines)
-    assert (pairs / "s1_s2-frame_004_line.png").exists() and (pairs / "s1_s2-frame_004_gray.png").exists()
-    assert not (pairs / "s1_s2-frame_000_line.png").exists()
-    # whole training shots for the temporal model, marked train for colorpaint-train
-    from colorpaint.training.datasets import scan
-
-    _, _, shots, vshots = scan([tmp_path / "data" / "shots"], scale=64, log=lambda m: None)
-    assert sorted(s.group for s in shots) == ["s1_s1", "s1_s2"] and not vshots
-    assert finetune.split_holdout(1) == 0 and finetune.split_holdout(2) == 1 and finetune.split_holdout(100) == 20
-    with pytest.raises(ValueError, match="no training frames"):
-        (tmp_path / "Empty.cpaint" / "corrected").mkdir(parents=True)
-        finetune.prepare([tmp_path / "Empty.cpaint"], tmp_path / "d2")

@@ -1,0 +1,141 @@
+"""Live mode latency in the real window: stroke release -> updated colors on screen.
+
+Drives an offscreen MainWindow like the GUI tests do: opens line art of each size, turns
+Live on, paints a stroke with synthetic mouse events and waits until the new result is in
+the color layer and the canvas has repainted. Also times a full canvas repaint at fit
+zoom and the synchronous part of a stroke (release -> hint layer on screen). Median of
+``--repeat`` strokes after a warm-up. Prints a markdown table; ``--out`` appends it.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live.py [--sizes 512,2048] [--model auto]
+        [--weights FILE | --runs /work/runs] [--repeat 5] [--out benchmarks/RESULTS_live.md]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("COLORPAINT_HOME", tempfile.mkdtemp())
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2
+import numpy as np
+
+
+def lineart(size: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.full((size, size), 255, np.uint8)
+    for _ in range(25):
+        c = (int(rng.integers(0, size)), int(rng.integers(0, size)))
+        cv2.circle(img, c, int(rng.integers(size // 40, size // 6)), 0, max(2, size // 256), cv2.LINE_AA)
+    return np.repeat(img[..., None], 3, 2)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="512,2048")
+    ap.add_argument("--model", default="auto")
+    ap.add_argument("--weights")
+    ap.add_argument("--runs", type=Path, default=Path("/work/runs"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([sys.argv[0]])
+    import torch
+
+    from colorpaint.core.imageio import save_image
+    from colorpaint.engine.weights import save_weights
+    from colorpaint.gui.main_window import MainWindow
+    from colorpaint.models import registry
+    from colorpaint.project.appdata import Preferences
+
+    weights, origin = args.weights, "given"
+    if not weights:
+        if registry.spec(args.model).default_weights.exists():
+            origin = "bundled"
+        elif (args.runs / args.model / f"{args.model}.safetensors").exists():
+            weights, origin = str(args.runs / args.model / f"{args.model}.safetensors"), "training checkpoint"
+        else:
+            weights = str(save_weights(Path(tempfile.mkdtemp()) / "w.safetensors", registry.build(args.model, tiny=True)))
+            origin = "tiny (not the real network size: times are too low)"
+    win = MainWindow(prefs=Preferences(autosave_minutes=0, work_size=256), device="cpu", weights={args.model: weights} if weights else {})
+    win.prompts.save_changes = lambda name: "discard"
+    win.resize(1400, 900)
+    win.show()
+    tmp = Path(tempfile.mkdtemp())
+
+    def wait(cond, timeout=120.0):
+        t0 = time.perf_counter()
+        while not cond():
+            app.processEvents()
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError
+            time.sleep(0.0005)
+
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        path = tmp / f"line_{size}.png"
+        save_image(path, lineart(size))
+        assert win.open_path(path)
+        win.project.set_model(args.model)
+        c = win.canvas
+        c.fit()
+        app.processEvents()
+        repaint = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            c.viewport().repaint()
+            repaint.append(time.perf_counter() - t0)
+        frame = win.project.current_frame
+        win.set_live(True)
+        wait(lambda: not win.colorizing and frame.result is not None)  # warm-up: model load
+        sync, total, engine = [], [], []
+        for i in range(args.repeat + 1):
+            before = frame.result
+            y = size * (0.2 + 0.12 * (i % 6))
+            pts = [c.mapFromScene(QPointF(size * x, y)) for x in (0.2, 0.35, 0.5)]
+            vp = c.viewport()
+            QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+            QTest.mouseMove(vp, pts[1])
+            t0 = time.perf_counter()
+            QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[2])
+            vp.repaint()  # the hint is on screen
+            t_sync = time.perf_counter() - t0
+            wait(lambda: frame.result is not before and not win.colorizing)
+            vp.repaint()  # the new colors are on screen
+            if i:  # the first stroke is a warm-up
+                sync.append(t_sync)
+                total.append(time.perf_counter() - t0)
+                engine.append(frame.result.seconds)
+        win.set_live(False)
+        med = lambda v: statistics.median(v) * 1000
+        rows.append(f"| {size}² | {med(repaint):.0f} ms | {med(sync):.0f} ms | {med(engine):.0f} ms | {med(total):.0f} ms |")
+        print(rows[-1], flush=True)
+    win.close()
+
+    table = "\n".join([
+        f"\n## Live latency (`benchmarks/bench_live.py`, {time.strftime('%Y-%m-%d')})\n",
+        f"Model `{args.model}` ({origin}), working resolution 256, CPU with {torch.get_num_threads()} threads "
+        f"({platform.processor() or platform.machine()}), offscreen Qt. Median of {args.repeat} strokes after a warm-up.\n",
+        "| frame | full repaint at fit | release → hint on screen | engine | release → colors on screen |",
+        "|---|---|---|---|---|", *rows, ""])
+    print(table)
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

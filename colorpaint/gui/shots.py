@@ -1,0 +1,558 @@
+"""Shots in the window: import, the timeline, key and corrected marks, shot colorize, export.
+
+:class:`ShotController` binds the :class:`~colorpaint.gui.timeline.TimelinePanel` to the
+window's project. A shot colorize is one engine job on its own worker
+(:func:`colorpaint.engine.sequence.colorize_sequence`, the call ``colorpaint-cli sequence``
+makes, with the same options from :func:`shot_options`); each finished frame arrives as
+a Progress on the UI thread and goes straight into the project, so badges, thumbnails and
+the canvas update while the artist keeps browsing and painting. When the job ends its
+frames become one undo step. Thumbnails are made on another worker and cached.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox, QWidget
+
+from ..core.imageio import ImageError
+from ..engine.jobs import CancelToken, Progress
+from ..engine.weights import WeightsError
+from ..models import registry
+from ..project import FrameResult, Project, ProjectError
+from ..project.io import remove_corrected, write_corrected
+from ..project.shots import ShotFrames, export_frames, export_shot, thumbnail_job
+from .convert import rgb_to_qimage
+from .qt_worker import JobRunner
+from .timeline import THUMB_H, CellInfo, TimelinePanel, frame_status
+
+DEFAULT_DRIFT_THRESHOLD = 12.0
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.gif)"
+
+
+def shot_model(project: Project) -> str:
+    """The model a shot is colorized with: the project's if it takes a previous frame, else temporal."""
+    try:
+        return project.model if "previous frame" in registry.spec(project.model).inputs else "temporal"
+    except KeyError:
+        return "temporal"
+
+
+def shot_options(project: Project, prefs, model_weights: dict) -> dict:
+    """The options of a shot job, named as :func:`~colorpaint.engine.sequence.sequence_request`
+    takes them, plus ``anchor``. ``colorpaint-cli sequence`` with the same values (``--model``,
+    ``--weights``, ``--input-kind``, ``--work-size``, ``--anchor``, ``--flat``, ``--gap``,
+    ``--palette``) computes the same frames."""
+    model = shot_model(project)
+    s = project.settings
+    return {"model": model, "weights": model_weights.get(model), "input_kind": s.get("input_kind", "auto"),
+            "work_size": int(prefs.work_size), "palette": tuple(c for _, c in project.palette.saved) if s.get("use_palette") else (),
+            "flat": bool(s.get("flat", False)), "gap": int(s.get("gap", 2)), "anchor": float(s.get("anchor", 0.5))}
+
+
+def colorize_shot_job(session_factory, sources, names, keys, hints, options: dict, cancel: CancelToken):
+    """The default shot engine (runs on the worker): frames read lazily, the CLI's call."""
+    from ..engine.sequence import colorize_sequence, sequence_request
+
+    yield Progress(0.0, "loading")
+    opts = dict(options)
+    anchor = opts.pop("anchor")
+    frames = ShotFrames(sources, names)
+    session = session_factory()
+    base = sequence_request(frames[0], opts.pop("model"), **opts)
+    return (yield from colorize_sequence(session, frames, base, keys=keys, hints=hints, cancel=cancel, anchor=anchor,
+                                         keep_results=False))
+
+
+class VideoRangeDialog(QDialog):
+    """Which frames of a video become the shot: first, last (1-based, inclusive) and step."""
+
+    def __init__(self, path: Path, count: int, fps: float, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoRangeDialog")
+        self.setWindowTitle("Import video as a shot")
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"{path.name}: {count} frames at {fps:.2f} fps"))
+        self.first = QSpinBox(objectName="videoFirst")
+        self.first.setRange(1, count)
+        self.last = QSpinBox(objectName="videoLast")
+        self.last.setRange(1, count)
+        self.last.setValue(count)
+        self.step = QSpinBox(objectName="videoStep")
+        self.step.setRange(1, max(1, count))
+        self.step.setToolTip("Keep every Nth frame (2 = animation on twos)")
+        self.summary = QLabel()
+        form.addRow("First frame", self.first)
+        form.addRow("Last frame", self.last)
+        form.addRow("Every", self.step)
+        form.addRow(self.summary)
+        for s in (self.first, self.last, self.step):
+            s.valueChanged.connect(self._update)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+        self.fps = fps
+        self._update()
+
+    def _update(self) -> None:
+        start, stop, step = self.range()
+        n = len(range(start, stop, step))
+        self.summary.setText(f"{n} frame{'s' * (n != 1)}, played at {self.fps / step:.2f} fps" if n else "no frames in this range")
+
+    def range(self) -> tuple[int, int, int]:
+        """(start, stop, step) as 0-based indexes, stop exclusive."""
+        return self.first.value() - 1, self.last.value(), self.step.value()
+
+
+class ShotController(QObject):
+    """The window's shot features (see the module docstring). ``win`` is the MainWindow."""
+
+    def __init__(self, win) -> None:
+        super().__init__(win)
+        self.win = win
+        self.panel = TimelinePanel()
+        self.runner = JobRunner(self, 1)  # shot colorize: its own worker, so single-frame colorize and Live stay responsive
+        self.thumb_runner = JobRunner(self, 1)
+        self.engine = colorize_shot_job  # (session_factory, sources, names, keys, hints, options, cancel); tests may wrap it
+        self.project: Project | None = None
+        self.shot_index = -1
+        self.task = None
+        self._job: dict | None = None  # the running shot job: project, frame ids, changes
+        self._thumbs: OrderedDict[tuple, QImage] = OrderedDict()
+        self._thumb_wanted: dict[tuple, tuple] = {}  # key -> (source, video index, result)
+        self._thumb_task = None
+        self._last_frame: dict[int, int] = {}  # shot -> frame last viewed there
+        pn = self.panel
+        pn.frameChosen.connect(self._choose_frame)
+        pn.shotChosen.connect(self._choose_shot)
+        pn.fpsChanged.connect(self._fps_changed)
+        pn.thresholdChanged.connect(self._threshold_changed)
+        pn.exportRequested.connect(self.export_dialog)
+        pn.importRequested.connect(lambda kind: self.import_folder_dialog() if kind == "folder" else self.import_video_dialog())
+        pn.colorize_shot_button.clicked.connect(self.colorize_shot)
+        pn.cancel_shot_button.clicked.connect(self.cancel)
+        pn.onion_toggle.toggled.connect(lambda on: self._update_onion())
+        pn.mark_key_button.setDefaultAction(win.act_key)
+        pn.mark_corrected_button.setDefaultAction(win.act_corrected)
+        pn.mark_key_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        pn.mark_corrected_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        pn.mark_key_button.setText("Key")
+        pn.mark_corrected_button.setText("Corrected")
+        for a in pn.stepping_actions:  # Left/Right/Home/End also step while the canvas has the focus
+            win.canvas.addAction(a)
+
+    # ------------------------------------------------------------------ binding
+    def set_project(self, project: Project | None) -> None:
+        if self._job is not None and self._job["project"] is not project:
+            self.cancel()
+        self.project = p = project
+        self._last_frame.clear()
+        self.panel.play_button.setChecked(False)
+        if p is not None:
+            ev = p.events
+            ev.current.connect(lambda frame: self._on_current())
+            ev.frames.connect(self._rebuild)
+            ev.result.connect(self._on_frame_changed)
+            ev.flags.connect(self._on_frame_changed)
+            ev.settings.connect(self._on_settings)
+        self._rebuild()
+
+    @property
+    def shot(self):
+        p = self.project
+        return p.shots[self.shot_index] if p is not None and 0 <= self.shot_index < len(p.shots) else None
+
+    def threshold(self) -> float:
+        return float(self.project.settings.get("drift_threshold", DEFAULT_DRIFT_THRESHOLD)) if self.project else DEFAULT_DRIFT_THRESHOLD
+
+    def _cell(self, i: int, f) -> CellInfo:
+        job = self._job
+        pending = job is not None and job["project"] is self.project and f.id in job["pending"]
+        flagged = f.drift is not None and f.drift > self.threshold() and not f.key and not f.corrected
+        return CellInfo(i + 1, f.name, frame_status(f), f.drift, flagged, pending)
+
+    def _rebuild(self) -> None:
+        p = self.project
+        pn = self.panel
+        if p is None or not p.shots:
+            self.shot_index = -1
+            pn.set_shots([], -1)
+            pn.set_cells([], -1)
+            pn.setEnabled(p is not None)
+            pn.import_button.setEnabled(True)
+            return
+        pn.setEnabled(True)
+        self.shot_index = p.current[0]
+        shot = self.shot
+        pn.set_shots([f"{s.name}  ({len(s.frames)})" for s in p.shots], self.shot_index)
+        pn.set_fps(shot.fps)
+        pn.set_threshold(self.threshold())
+        aspect = None
+        cur = p.current_frame
+        if cur is not None:
+            try:
+                h, w = p.image(cur).shape[:2]
+                aspect = w / h
+            except ImageError:
+                pass
+        pn.set_cells([self._cell(i, f) for i, f in enumerate(shot.frames)], p.current[1], aspect)
+        for i, f in enumerate(shot.frames):
+            self._show_thumb(i, f)
+        self._update_onion()
+
+    def _on_current(self) -> None:
+        p = self.project
+        if p.current[0] != self.shot_index:
+            self._rebuild()
+        else:
+            self.panel.set_current(p.current[1])
+            self._update_onion()
+        self._last_frame[p.current[0]] = p.current[1]
+
+    def _index_of(self, frame) -> int:
+        shot = self.shot
+        if shot is None:
+            return -1
+        for i, f in enumerate(shot.frames):
+            if f is frame:
+                return i
+        return -1
+
+    def _on_frame_changed(self, frame) -> None:
+        i = self._index_of(frame)
+        if i < 0:
+            return
+        self.panel.update_cell(i, self._cell(i, frame))
+        self._show_thumb(i, frame)
+        if i == self.project.current[1] - 1:
+            self._update_onion()
+
+    def _on_settings(self, key) -> None:
+        if key == "drift_threshold":
+            self._refresh_cells()
+        elif key == "fps" and self.shot is not None:
+            self.panel.set_fps(self.shot.fps)
+
+    def _refresh_cells(self) -> None:
+        shot = self.shot
+        if shot is not None:
+            for i, f in enumerate(shot.frames):
+                self.panel.update_cell(i, self._cell(i, f))
+
+    def _choose_frame(self, i: int) -> None:
+        if self.project is not None and self.shot is not None:
+            self.project.set_current(self.shot_index, i)
+
+    def _choose_shot(self, s: int) -> None:
+        p = self.project
+        if p is not None and 0 <= s < len(p.shots) and p.shots[s].frames:
+            p.set_current(s, min(self._last_frame.get(s, 0), len(p.shots[s].frames) - 1))
+
+    def _fps_changed(self, fps: float) -> None:
+        if self.shot is not None:
+            self.project.set_shot_fps(self.shot, fps)
+
+    def _threshold_changed(self, t: float) -> None:
+        if self.project is not None:
+            self.project.set_setting("drift_threshold", float(t))
+
+    # ------------------------------------------------------------------ onion skin
+    def _update_onion(self) -> None:
+        p = self.project
+        rgb = None
+        if p is not None and self.panel.onion_toggle.isChecked() and p.current[1] > 0 and self.shot is not None:
+            prev = self.shot.frames[p.current[1] - 1]
+            if prev.result is not None:
+                try:
+                    rgb = prev.result.color
+                except ImageError:
+                    rgb = None
+        self.win.canvas.set_underlay(rgb)
+
+    # ------------------------------------------------------------------ thumbnails
+    @staticmethod
+    def _thumb_key(f) -> tuple:
+        return (f.id, f.result.rev if f.result is not None else None, str(f.source), f.video_index)
+
+    def _show_thumb(self, i: int, f) -> None:
+        key = self._thumb_key(f)
+        img = self._thumbs.get(key)
+        if img is not None:
+            self._thumbs.move_to_end(key)
+            self.panel.set_thumbnail(i, img)
+            return
+        old = [k for k in self._thumbs if k[0] == f.id]  # an older picture of the frame, until the new one is made
+        self.panel.set_thumbnail(i, self._thumbs[old[-1]] if old else None)
+        if key not in self._thumb_wanted:
+            self._thumb_wanted[key] = (f.source, f.video_index, f.result)
+            QTimer.singleShot(0, self._start_thumbs)
+
+    def _start_thumbs(self) -> None:
+        if self._thumb_task is not None or not self._thumb_wanted:
+            return
+        items = [(k, *v) for k, v in self._thumb_wanted.items()]
+        self._thumb_wanted = {}
+        self._thumb_task = self.thumb_runner.start(lambda token: thumbnail_job(items, THUMB_H, token), progressed=self._thumb_made,
+                                                   done=self._thumbs_done)
+
+    def _thumb_made(self, prog: Progress) -> None:
+        key, small = prog.result
+        if small is None:
+            return
+        img = rgb_to_qimage(small)
+        self._thumbs[key] = img
+        while len(self._thumbs) > 3000:
+            self._thumbs.popitem(last=False)
+        shot = self.shot
+        if shot is not None:
+            for i, f in enumerate(shot.frames):
+                if f.id == key[0] and self._thumb_key(f) == key:
+                    self.panel.set_thumbnail(i, img)
+                    break
+
+    def _thumbs_done(self) -> None:
+        self._thumb_task = None
+        if self._thumb_wanted:
+            QTimer.singleShot(0, self._start_thumbs)
+
+    def thumbnails_ready(self) -> bool:
+        """Every frame of the shown shot has its current thumbnail (tests wait for this)."""
+        shot = self.shot
+        return shot is not None and all(self._thumb_key(f) in self._thumbs for f in shot.frames)
+
+    # ------------------------------------------------------------------ import
+    def import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.win, "Import a folder of frames as a shot")
+        if folder:
+            self.import_folder(folder)
+
+    def import_video_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.win, "Import a video as a shot", "", f"{VIDEO_FILTER};;All files (*)")
+        if not path:
+            return
+        from ..core.frames import video_info
+
+        try:
+            n, fps = video_info(path)
+        except ImageError as e:
+            self.win.prompts.error("Cannot import", str(e))
+            return
+        rng = self.ask_video_range(Path(path), n, fps)
+        if rng is not None:
+            self.import_video(path, *rng)
+
+    def ask_video_range(self, path: Path, count: int, fps: float):
+        """(start, stop, step) or None when cancelled (tests replace this)."""
+        d = VideoRangeDialog(path, count, fps, self.win)
+        return d.range() if d.exec() else None
+
+    def import_folder(self, folder) -> bool:
+        """Add a folder of frames (natural sort) as a shot and show it; a new project when none is open."""
+        return self._import(lambda p: p.add_folder_shot(folder), Path(folder))
+
+    def import_video(self, path, start: int = 0, stop: int | None = None, step: int = 1) -> bool:
+        """Add frames ``start, start + step, ... < stop`` of a video as a shot and show it."""
+        return self._import(lambda p: p.add_video_shot(path, start, stop, step), Path(path))
+
+    def _import(self, add, path: Path) -> bool:
+        win = self.win
+        p = win.project
+        new = p is None
+        try:
+            if new:
+                p = Project(path.stem)
+            shot = add(p)  # reads the first frame before changing the project
+        except (ImageError, ProjectError, OSError) as e:
+            win.prompts.error("Cannot import", str(e) if not isinstance(e, OSError) else f"{path}: {e.strerror or e}")
+            return False
+        p.set_current(p.shots.index(shot), 0)
+        if new:
+            win.adopt_new_project(p)
+        win.statusBar().showMessage(f"Imported {path.name} as shot {shot.name!r}: {len(shot.frames)} frames at {shot.fps:.2f} fps", 6000)
+        return True
+
+    # ------------------------------------------------------------------ marks
+    def mark_key(self, on: bool) -> None:
+        """Mark (or unmark) the current frame as a key: its colors (its result; without one,
+        its hints, colorized first) condition the frames around it."""
+        p = self.project
+        f = p.current_frame if p else None
+        if f is None:
+            return
+        if on and f.result is None and not p.has_hints(f):
+            self.win.statusBar().showMessage("A key needs colors: paint hints on this frame or colorize it first", 6000)
+            self.win._update_frame_ui()
+            return
+        p.set_flags(f, key=bool(on))
+        if on:
+            self.win.statusBar().showMessage(f"{f.name} is a key: Colorize shot carries its colors through the shot", 5000)
+
+    def mark_corrected(self, on: bool):
+        """Mark (or unmark) the current frame's colors as correct: they become a training
+        example in the project's ``corrected/`` folder (written now when the project has a
+        folder, else with its first save). Returns the I/O Task, if any."""
+        p = self.project
+        f = p.current_frame if p else None
+        if f is None:
+            return None
+        win = self.win
+        if on and f.result is None:
+            win.statusBar().showMessage("Nothing to keep yet: colorize this frame (and fix its colors) first", 6000)
+            win._update_frame_ui()
+            return None
+        p.set_flags(f, corrected=bool(on))
+        if p.path is None:
+            if on:
+                win.statusBar().showMessage("Marked corrected: save the project to store it as a training example", 8000)
+                win.save(ask=True)
+            return None
+        folder, fid = p.path, f.id
+        if not on:
+            return win.io.start(lambda token: remove_corrected(folder, fid))
+        try:
+            comp, kind = f.result.composite, f.result.kind
+            hints = p.hints(f).copy() if p.has_hints(f) else None
+        except ImageError as e:
+            win.prompts.error("Cannot store the example", str(e))
+            return None
+        src, idx = f.source, f.video_index
+        return win.io.start(lambda token: write_corrected(folder, fid, src, comp, kind, hints, idx),
+                            finished=lambda files: win.statusBar().showMessage(
+                                f"Training example stored: {', '.join(q.name for q in files)} in {folder.name}/corrected", 6000),
+                            failed=lambda e: win.prompts.error("Cannot store the example", str(e)))
+
+    # ------------------------------------------------------------------ colorize the shot
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def colorize_shot(self) -> bool:
+        """Colorize the shown shot on the worker (see the module docstring). False if it cannot start."""
+        win, p, shot = self.win, self.project, self.shot
+        if p is None or shot is None or self.busy:
+            return False
+        keys: dict[int, np.ndarray | None] = {}
+        hints: dict[int, np.ndarray] = {}
+        try:
+            for i, f in enumerate(shot.frames):
+                if (f.key or f.corrected) and f.result is not None:
+                    keys[i] = np.asarray(f.result.composite)  # the artist's colors: kept, and they condition the rest
+                elif f.key:
+                    keys[i] = None  # colorized first from its hints
+                if f.strokes and p.has_hints(f):
+                    hints[i] = p.hints(f).copy()
+        except ImageError as e:
+            win.prompts.error("Cannot colorize the shot", str(e))
+            return False
+        options = shot_options(p, win.prefs, win.model_weights)
+        ids = [f.id for f in shot.frames]
+        sources = [(f.source, f.video_index) for f in shot.frames]
+        names = [f.name for f in shot.frames]
+        pending = {ids[i] for i in range(len(ids)) if not (i in keys and keys[i] is not None)}
+        self._job = {"project": p, "shot": shot, "ids": ids, "pending": pending, "changes": [], "flagged": 0}
+        engine, session = self.engine, win.session
+        self.panel.set_busy(True)
+        self.panel.set_progress(0.0, "starting…")
+        self._refresh_cells()
+        win.statusBar().showMessage(f"Colorizing shot {shot.name!r} with {options['model']}…")
+        self.task = self.runner.start(lambda token: engine(session, sources, names, keys, hints, options, token),
+                                      progressed=self._on_progress, finished=lambda res: self._end("finished"),
+                                      failed=self._on_failed, cancelled=lambda: self._end("cancelled"), done=self._on_done)
+        return True
+
+    def _on_progress(self, prog: Progress) -> None:
+        job = self._job
+        if job is None:
+            return
+        self.panel.set_progress(prog.fraction, prog.message or "")
+        if prog.frame is None or prog.index is None:
+            return
+        p = job["project"]
+        fid = job["ids"][prog.index]
+        job["pending"].discard(fid)
+        try:
+            f = p.frame(fid)
+        except KeyError:
+            return
+        before = f.result
+        res = FrameResult.from_engine(prog.frame, p.new_rev())
+        p.apply_result(res, f, undoable=False)  # the canvas follows if the artist is looking at this frame
+        job["changes"].append((f, before, res))
+        if prog.drift is not None:
+            p.set_flags(f, drift=round(float(prog.drift), 3))
+        if p is self.project and f.drift is not None and f.drift > self.threshold():
+            job["flagged"] += 1
+
+    def _on_failed(self, e: BaseException) -> None:
+        known = isinstance(e, (WeightsError, ImageError, ValueError, KeyError, RuntimeError, OSError))
+        self._end("failed")
+        self.win.prompts.error("Shot colorize failed", str(e) if known and str(e) else f"{e.__class__.__name__}: {e}")
+
+    def _end(self, how: str) -> None:
+        job = self._job
+        if job is None:
+            return
+        p, shot, n = job["project"], job["shot"], len(job["changes"])
+        if n:
+            p.record_results(job["changes"], f"Colorize shot {shot.name} ({n} frame{'s' * (n != 1)})")
+        msg = {"finished": f"Colorized {n} frames of {shot.name!r}", "cancelled": f"Shot colorize cancelled after {n} frames",
+               "failed": f"Shot colorize failed after {n} frames"}[how]
+        if job["flagged"]:
+            msg += f"; {job['flagged']} flagged for review (drift > {self.threshold():.1f})"
+        self.win.statusBar().showMessage(msg, 10000)
+
+    def _on_done(self) -> None:
+        self._job = None
+        self.task = None
+        self.panel.set_busy(False)
+        self._refresh_cells()
+
+    def cancel(self) -> bool:
+        """Cancel the running shot colorize (frames already done stay). False if none runs."""
+        if self.task is None:
+            return False
+        self.task.cancel()
+        self.panel.set_progress(self.panel.progress.value() / 1000, "cancelling…")
+        return True
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self, kind: str) -> None:
+        shot = self.shot
+        if shot is None:
+            return
+        if kind == "mp4":
+            path = self.win.prompts.save_file("Export shot as MP4", f"{shot.name}.mp4", "MP4 video (*.mp4)")
+        else:
+            path = QFileDialog.getExistingDirectory(self.win, f"Export shot {shot.name} as {'PNG frames' if kind == 'png' else 'ORA files'} into")
+        if path:
+            self.export(kind, path)
+
+    def export(self, kind: str, path):
+        """Write the shown shot (``png`` frames or ``ora`` files into the folder ``path``, or
+        the ``mp4`` file ``path``) on the I/O worker; returns the Task."""
+        p, shot = self.project, self.shot
+        if shot is None:
+            return None
+        path = Path(path)
+        if kind == "mp4" and path.suffix.lower() != ".mp4":
+            path = path.with_name(path.name + ".mp4")
+        frames = export_frames(p, shot, with_hints=kind == "ora")
+        fps, win = shot.fps, self.win
+        win.statusBar().showMessage(f"Exporting {shot.name!r} ({len(frames)} frames)…")
+        return win.io.start(lambda token: export_shot(kind, path, frames, fps, token),
+                            progressed=lambda prog: win.statusBar().showMessage(f"Exporting {shot.name!r}: {prog.message}"),
+                            finished=lambda out: win.statusBar().showMessage(f"Exported {len(frames)} frames to {path}", 8000),
+                            failed=lambda e: win.prompts.error("Cannot export the shot", str(e)))
+
+    # ------------------------------------------------------------------ closing
+    def shutdown(self) -> None:
+        self.panel.play_button.setChecked(False)
+        self.cancel()
+        self._thumb_wanted.clear()
+        self.thumb_runner.shutdown()
+        self.runner.shutdown()
+
