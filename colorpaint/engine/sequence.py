@@ -125,7 +125,8 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
             drift[i] = drift_score(frames[p], frames[i], results[p], res.composite)
         if i in keys:  # a key colored from its hints now anchors the frames around it
             keys[i] = results[i]
-        out = replace(res, composite=results[i]) if results[i] is not res.composite else res
+        # flat: the flat composite is the color layer too (lines included), so a viewer never shows the unflattened colors
+        out = replace(res, composite=results[i], color=results[i]) if results[i] is not res.composite else res
         yield Progress((done + 1) / max(len(order), 1), f"frame {i + 1}/{n}", index=i, result=results[i], frame=out, drift=drift[i])
         if not keep_results and p is not None and p not in keys:
             results[p] = None  # each non-key frame conditions exactly one later frame: this one

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QFileDialog, QGridLayout,
                                QWidget)
 
 from ..core.color import rgb_to_luma
+from ..core.imageio import ImageError
 from .qt_worker import JobRunner, LatestRequest
 
 OVERLAY_ALPHA = 150  # region overlay: pastel at ~60 %, lines stay readable through it
@@ -190,7 +191,7 @@ class RegionTools(QObject):
         self.project = None
         self.labels: np.ndarray | None = None  # flat-mode regions of the current frame (for the overlay)
         self.region_count = 0
-        self._hover: tuple | None = None  # (frame id, gap, label) shown by the fill preview
+        self._hover: tuple | None = None  # (frame id, gap, label, brush color) the fill preview shows
         self.last_preview: dict | None = None
         p = self.panel
         p.flatToggled.connect(lambda on: self._set("flat", bool(on)))
@@ -285,6 +286,10 @@ class RegionTools(QObject):
             self._hover_reset()
         if self.win.live_on:
             self.win._schedule_live()
+        else:
+            f = self.project.current_frame if self.project else None
+            if f is not None and f.result is not None:
+                self.win.statusBar().showMessage("Colorize again (Ctrl+Enter) to apply the new region settings", 5000)
 
     def _on_palette(self, project) -> None:
         self.panel.refresh(project)
@@ -310,7 +315,7 @@ class RegionTools(QObject):
             return
         try:
             image = p.image(f)
-        except Exception:  # the window reports unreadable frames itself
+        except ImageError:  # the window reports unreadable frames itself
             return
         fid, gap = f.id, self.gap
 
@@ -351,7 +356,10 @@ class RegionTools(QObject):
             if self._hover is not None:
                 self.clear_preview()
             return
-        self.preview_fill(x, y)
+        try:
+            self.preview_fill(x, y)
+        except ImageError:  # an unreadable frame: the window already said so
+            self.clear_preview()
 
     def preview_fill(self, x: int, y: int) -> dict | None:
         """Highlight the region a fill at image pixel (x, y) would cover, using the project's
@@ -409,7 +417,7 @@ class RegionTools(QObject):
 
     def pick_palette(self, path, k: int | None = None) -> int | None:
         """Pick the palette from a reference image (k-means in Lab, paper left out)."""
-        from ..core.imageio import ImageError, load_image
+        from ..core.imageio import load_image
         from ..core.palette import palette_from_image
 
         if self.project is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox
 
 from ..core.imageio import ImageError
 from ..engine.jobs import CancelToken, Progress
@@ -140,8 +140,6 @@ class ShotController(QObject):
         pn.mark_corrected_button.setDefaultAction(win.act_corrected)
         pn.mark_key_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         pn.mark_corrected_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        pn.mark_key_button.setText("Key")
-        pn.mark_corrected_button.setText("Corrected")
         for a in pn.stepping_actions:  # Left/Right/Home/End also step while the canvas has the focus
             win.canvas.addAction(a)
 
@@ -181,11 +179,8 @@ class ShotController(QObject):
         if p is None or not p.shots:
             self.shot_index = -1
             pn.set_shots([], -1)
-            pn.set_cells([], -1)
-            pn.setEnabled(p is not None)
-            pn.import_button.setEnabled(True)
+            pn.set_cells([], -1)  # shot tools off; Import shot stays on (it makes a project when none is open)
             return
-        pn.setEnabled(True)
         self.shot_index = p.current[0]
         shot = self.shot
         pn.set_shots([f"{s.name}  ({len(s.frames)})" for s in p.shots], self.shot_index)
@@ -304,8 +299,10 @@ class ShotController(QObject):
         if small is None:
             return
         img = rgb_to_qimage(small)
+        for k in [k for k in self._thumbs if k[0] == key[0]]:  # older pictures of this frame (Live makes many)
+            del self._thumbs[k]
         self._thumbs[key] = img
-        while len(self._thumbs) > 3000:
+        while len(self._thumbs) > 2000:
             self._thumbs.popitem(last=False)
         shot = self.shot
         if shot is not None:

@@ -117,8 +117,7 @@ class FrameStrip(QWidget):
         img = self.thumbs.get(i)
         if img is not None:
             p.fillRect(t, QColor(255, 255, 255))
-            scaled = QRect(0, 0, t.width(), t.height())
-            p.drawImage(t, img, QRect(0, 0, img.width(), img.height()) if img.width() else scaled)
+            p.drawImage(t, img)
         else:
             p.fillRect(t, QColor(70, 70, 76))  # loading
         if c.pending:
@@ -193,9 +192,7 @@ class TimelinePanel(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the strip (Space must not click a button)
             return b
 
-        self.import_button = button("Import shot", "importShotButton", "Add a folder of frames or a video to the project as a shot",
-                                    cls=QToolButton)
-        self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.import_button = button("Import shot", "importShotButton", "Add a folder of frames or a video to the project as a shot")
         m = QMenu(self.import_button)
         m.addAction("Folder of frames…", lambda: self.importRequested.emit("folder"))
         m.addAction("Video…", lambda: self.importRequested.emit("video"))
@@ -244,9 +241,7 @@ class TimelinePanel(QWidget):
         self.threshold_spin.valueChanged.connect(self._threshold_edited)
         self.review_button = button("Next flagged", "nextFlaggedButton", "Go to the next frame flagged for review")
         self.review_button.clicked.connect(self.next_flagged)
-        self.export_button = button("Export shot", "exportShotButton", "Write the shot as PNG frames, an MP4 video or layered ORA files",
-                                    cls=QToolButton)
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button = button("Export shot", "exportShotButton", "Write the shot as PNG frames, an MP4 video or layered ORA files")
         m = QMenu(self.export_button)
         m.addAction("PNG sequence…", lambda: self.exportRequested.emit("png"))
         m.addAction("MP4 video…", lambda: self.exportRequested.emit("mp4"))

@@ -42,6 +42,7 @@ class TrainConfig:
     threads: int = 0
     tiny: bool = False
     max_items: int | None = None
+    val_frac: float = 0.1  # share of sources (authors, shots) held out when the data has no split
     progress: str = "text"
     net_config: dict = field(default_factory=dict)
     objective: dict = field(default_factory=dict)
@@ -232,7 +233,7 @@ class Trainer:
 
         cfg = self.cfg
         torch.manual_seed(cfg.seed + self.rank)
-        tr_s, va_s, tr_q, va_q = scan(cfg.data, scale=cfg.scale, max_items=cfg.max_items, log=self.log)
+        tr_s, va_s, tr_q, va_q = scan(cfg.data, scale=cfg.scale, val_frac=cfg.val_frac, max_items=cfg.max_items, log=self.log)
         if not tr_s and not tr_q:
             raise ValueError("no training data found in " + ", ".join(map(str, cfg.data)))
         if not tr_s:  # a family that needs stills can use shot frames as stills

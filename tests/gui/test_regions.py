@@ -139,6 +139,10 @@ def test_palette_lock_snaps_to_palette_colors_only(opened, qtbot, gpl):
     req = win.make_request()  # what a shot colorize gets: flat options and the palette
     assert req.options == {"flat": True, "gap": 2} and req.palette == tuple(c for _, c in PALETTE)
     assert win.regions.flat_options() == {"flat": True, "gap": 2}
+    from colorpaint.gui.shots import shot_options  # a shot colorize (timeline) carries regions from frame to frame
+
+    opts = shot_options(win.project, win.prefs, win.model_weights)
+    assert opts["flat"] is True and opts["gap"] == 2 and opts["palette"] == tuple(c for _, c in PALETTE)
 
 
 def test_palette_from_reference_image(opened, tmp_path):
