@@ -1,5 +1,6 @@
 """Make docs/screenshot_window.png: the real window on the sample shot, with hint strokes
-and a colorize done.
+and a colorize done (the bottom dock shows the Timeline, with the Train panel as the tab
+beside it).
 
     xvfb-run -s "-screen 0 1400x900x24" python docs/make_screenshots.py [--model auto] [--weights FILE]
 
@@ -60,6 +61,7 @@ def main() -> int:
     ap.add_argument("--canvas-only", help="also save the canvas alone to this file")
     args = ap.parse_args()
     os.environ.setdefault("COLORPAINT_HOME", tempfile.mkdtemp())  # leave the user's preferences alone
+    os.environ.setdefault("COLORPAINT_MODEL_DIR", tempfile.mkdtemp())  # and their fine-tuned versions out of the picker
 
     from PySide6.QtWidgets import QApplication
 

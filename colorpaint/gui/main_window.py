@@ -14,12 +14,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
-                               QSlider, QSpinBox, QToolBar, QToolButton, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSlider, QSpinBox, QToolBar, QToolButton, QWidget)
 
 from ..core.imageio import IMAGE_EXTS, ImageError, save_image
 from ..engine.flat import flat_job
 from ..engine.jobs import CancelToken, Progress
+from ..engine.model_store import ModelStore
 from ..engine.weights import WeightsError
 from ..models import registry
 from ..project import FrameResult, Project, ProjectError, Stroke
@@ -32,6 +33,7 @@ from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
 from .qt_worker import JobRunner, LatestRequest
 from .regions_panel import RegionTools
 from .shots import ShotController
+from .trainer_tab import TrainerTab
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample_shot"
 IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTS)) + ")"
@@ -41,6 +43,10 @@ DEFAULT_COLORS = (("skin", (250, 215, 185)), ("blush", (240, 160, 150)), ("red",
                   ("blue", (50, 90, 190)), ("purple", (140, 90, 180)), ("brown", (130, 85, 50)), ("sand", (220, 190, 140)),
                   ("white", (250, 250, 250)), ("light gray", (190, 190, 195)), ("gray", (120, 120, 128)), ("dark", (50, 50, 60)))
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.gif)"
+# modelPicker items: Qt.UserRole = the family (findData(family) finds its bundled entry first),
+# WEIGHTS_ROLE = the fine-tuned version's weights file, "" for the bundled weights
+WEIGHTS_ROLE = Qt.ItemDataRole.UserRole + 1
+VERSIONS_KEY = "model_versions"  # project setting: {family: weights file of the fine-tuned version in use}
 
 
 class Prompts:
@@ -92,17 +98,29 @@ class Prompts:
         path, _ = QFileDialog.getSaveFileName(self.parent, caption, suggested, filter_)
         return path or None
 
+    def stop_training(self) -> bool:
+        """On close while a model trains: True to stop it (its checkpoint is kept) and close."""
+        ans = QMessageBox.question(self.parent, "Training is running",
+                                   "A model is still training. Stop it and close ColorPaint?\n\n"
+                                   "The last checkpoint is kept: Resume in the Train panel continues it.",
+                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return ans == QMessageBox.StandardButton.Yes
+
 
 class MainWindow(QMainWindow):
     """The painting window. ``weights`` maps model names to weights files used instead of
-    the bundled ones (tests use tiny weights; the CLI's ``--weights NAME=PATH``)."""
+    the bundled ones (tests use tiny weights; the CLI's ``--weights NAME=PATH``). ``store``:
+    the model folder whose fine-tuned versions the model picker lists and the Train panel
+    adds to (default: the user's)."""
 
     def __init__(self, prefs: Preferences | None = None, device: str | None = None, weights: dict[str, str] | None = None,
-                 session=None) -> None:
+                 session=None, store: ModelStore | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.prefs = prefs or Preferences.load()
         self.model_weights: dict[str, str] = {**self.prefs.weights, **(weights or {})}
+        self.model_store = store or ModelStore()
+        self._versions: dict[str, str] = {}  # fine-tuned versions in use without a project / for the next new one
         self.device = device or self.prefs.device
         self._session = session
         self._session_lock = threading.Lock()
@@ -188,6 +206,8 @@ class MainWindow(QMainWindow):
                                    tip="Add a folder of frames to the project as a shot")
         self.act_import_video = A("Import Shot from &Video…", lambda: self.shots.import_video_dialog(),
                                   tip="Add a video (or part of it) to the project as a shot")
+        self.act_train = A("&Train Model…", self.show_trainer, "Ctrl+Shift+T",
+                           tip="Fine-tune a model on this project's corrected frames, then colorize with it (the Train panel)")
         self.act_hints = A("Show &Hints", lambda on: self._layer_visible("hints", on), "H", checkable=True)
         self.act_lineart = A("Show &Line Art", lambda on: self._layer_visible("lineart", on), "Shift+L", checkable=True)
         self.act_hints.setChecked(True)
@@ -228,10 +248,11 @@ class MainWindow(QMainWindow):
         for a in (self.act_undo, self.act_redo, None, self.act_clear, None, self.act_colorize, self.act_cancel, self.act_live):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&View")
-        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None, self.act_hints, self.act_lineart):
+        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None, self.act_hints, self.act_lineart, None,
+                  self.act_train):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Tools")
-        for a in list(self.tool_actions.values()) + [None, self.act_smaller, self.act_bigger]:
+        for a in list(self.tool_actions.values()) + [None, self.act_smaller, self.act_bigger, None, self.act_train]:
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("F&rame")
         for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot):
@@ -294,9 +315,9 @@ class MainWindow(QMainWindow):
         tb.addWidget(QLabel(" Model "))
         self.model_picker = QComboBox(tb)
         self.model_picker.setObjectName("modelPicker")
-        for name in registry.names():
-            self.model_picker.addItem(name, name)
-            self.model_picker.setItemData(self.model_picker.count() - 1, registry.spec(name).title, Qt.ItemDataRole.ToolTipRole)
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_picker.setMinimumContentsLength(12)  # long version names are elided here, whole in the list
+        self.refresh_model_picker()
         self.model_picker.currentIndexChanged.connect(self._on_model_picked)
         tb.addWidget(self.model_picker)
         self.colorize_button = QPushButton("Colorize", tb)
@@ -371,11 +392,30 @@ class MainWindow(QMainWindow):
         # ---- timeline (bottom): shots, frame strip, keys, shot colorize
         self.shots = ShotController(self)
         self.timeline = self.shots.panel
-        d = QDockWidget("Timeline", self)
+        d = self.timeline_dock = QDockWidget("Timeline", self)
         d.setObjectName("timelineDock")
         d.setWidget(self.timeline)
         d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+
+        # ---- Train panel (bottom, a tab beside the timeline): fine-tune, then pick the version here
+        self.trainer = TrainerTab(store=self.model_store)
+        self.trainer.modelAdded.connect(self._on_version_added)
+        self.trainer.modelSelected.connect(self.use_model_version)
+        self.trainer.versionsChanged.connect(self.refresh_model_picker)
+        self.trainer.modelRemoved.connect(self._on_version_removed)
+        scroll = QScrollArea()  # the panel needs ~870x660 px: scroll rather than squeeze the canvas
+        scroll.setObjectName("trainScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.trainer)
+        d = self.train_dock = QDockWidget("Train", self)
+        d.setObjectName("trainDock")
+        d.setWidget(scroll)
+        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
+        self.tabifyDockWidget(self.timeline_dock, d)
+        self.timeline_dock.raise_()
 
     # ================================================================== project binding
     def set_project(self, project: Project | None) -> None:
@@ -397,12 +437,14 @@ class MainWindow(QMainWindow):
             ev.dirty.connect(lambda dirty: self._update_title())
             if p.model not in registry.names():
                 p.model = self.prefs.default_model if self.prefs.default_model in registry.names() else "auto"
+            self._versions = self._check_versions(p)
         enabled = p is not None
         for a in (self.act_save, self.act_save_as, self.act_export_png, self.act_export_color, self.act_export_ora, self.act_clear,
                   self.act_colorize, self.act_live, self.act_key, self.act_corrected, self.act_export_flats):
             a.setEnabled(enabled)
         self.colorize_button.setEnabled(enabled)
         self._on_settings("model")
+        self.trainer.set_project_dir(p.path if p is not None and p.path is not None and p.path.is_dir() else None)
         self.regions.set_project(p)
         self.palette_panel.refresh(p.palette if p else None)
         self._on_history()
@@ -410,6 +452,20 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._autosaved_version = p.version if p else -1
         self.shots.set_project(p)
+
+    def _check_versions(self, p: Project) -> dict[str, str]:
+        """The project's fine-tuned versions whose files are still there (others: bundled, said once)."""
+        saved = p.settings.get(VERSIONS_KEY)
+        if not isinstance(saved, dict):
+            p.settings.pop(VERSIONS_KEY, None)
+            return {}
+        kept = {f: str(w) for f, w in saved.items() if f in registry.names() and isinstance(w, str) and Path(w).is_file()}
+        if kept != saved:
+            p.settings[VERSIONS_KEY] = kept  # not a change of the project: it is saved so next time
+            gone = ", ".join(sorted(set(saved) - set(kept)))
+            msg = f"The fine-tuned {gone} version of this project is missing: using the bundled weights"
+            QTimer.singleShot(0, lambda: self.statusBar().showMessage(msg, 10000))  # after the "Opened" message
+        return kept
 
     def show_current_frame(self, fit: bool | None = None) -> None:
         p = self.project
@@ -476,19 +532,148 @@ class MainWindow(QMainWindow):
         self.history_panel.refresh(h)
 
     def _on_settings(self, key) -> None:
-        if key == "model" and self.project is not None:
-            i = self.model_picker.findData(self.project.model)
-            if i >= 0 and i != self.model_picker.currentIndex():
-                self.model_picker.blockSignals(True)
-                self.model_picker.setCurrentIndex(i)
-                self.model_picker.blockSignals(False)
+        if key in ("model", VERSIONS_KEY) and self.project is not None and not self._picking:
+            self._select_in_picker(self.project.model, self.chosen_version(self.project.model))
 
     def _on_model_picked(self, index: int) -> None:
-        name = self.model_picker.itemData(index)
-        if self.project is not None and name:
-            self.project.set_model(name)
-            if self.live_on:
-                self._schedule_live()
+        family, weights = self.picked_model(index)
+        if not family:
+            return
+        self._picking = True  # the settings events below must not move the picker meanwhile
+        try:
+            self._set_version(family, weights)
+            if self.project is not None:
+                self.project.set_model(family)
+        finally:
+            self._picking = False
+        if self.project is not None and self.live_on:
+            self._schedule_live()
+
+    # ---------------------------------------------------------------- model versions
+    _picking = False
+
+    def _version_map(self) -> dict[str, str]:
+        """{family: weights file of the fine-tuned version in use}: the project's setting (saved
+        with it), else the window's (carried into the next project made from images)."""
+        if self.project is not None:
+            return dict(self.project.settings.get(VERSIONS_KEY) or {})
+        return dict(self._versions)
+
+    def chosen_version(self, family: str) -> str | None:
+        """The weights of the fine-tuned ``family`` version picked, None for the bundled one."""
+        return self._version_map().get(family)
+
+    def weights_for(self, family: str) -> str | None:
+        """The weights a colorize with ``family`` uses: the fine-tuned version picked for it,
+        else the ``weights`` override, else None (the bundled weights)."""
+        return self.chosen_version(family) or self.model_weights.get(family)
+
+    def effective_weights(self) -> dict[str, str]:
+        """{family: weights_for(family)} for every family not on its bundled weights (shot jobs)."""
+        return {**self.model_weights, **self._version_map()}
+
+    def _set_version(self, family: str, weights: str | None) -> None:
+        m = self._version_map()
+        if weights:
+            m[family] = str(weights)
+        else:
+            m.pop(family, None)
+        self._versions = m
+        p = self.project
+        if p is not None and m != (p.settings.get(VERSIONS_KEY) or {}):
+            p.set_setting(VERSIONS_KEY, m)
+
+    def picked_model(self, index: int | None = None) -> tuple[str | None, str | None]:
+        """(family, weights of the fine-tuned version or None for the bundled one) of a modelPicker item."""
+        pk = self.model_picker
+        i = pk.currentIndex() if index is None else index
+        if i < 0:
+            return None, None
+        return pk.itemData(i), (pk.itemData(i, WEIGHTS_ROLE) or None)
+
+    def _picker_index(self, family: str, weights: str | None) -> int:
+        for i in range(self.model_picker.count()):
+            fam, w = self.picked_model(i)
+            if fam == family and (w == weights or (w and weights and Path(w) == Path(weights))):
+                return i
+        return -1
+
+    def _select_in_picker(self, family: str | None, weights: str | None) -> None:
+        """Show (family, weights) in the picker without acting on it; the family's bundled
+        entry when that version is not listed."""
+        i = self._picker_index(family, weights)
+        if i < 0:
+            i = self.model_picker.findData(family)
+        if i >= 0 and i != self.model_picker.currentIndex():
+            self.model_picker.blockSignals(True)
+            self.model_picker.setCurrentIndex(i)
+            self.model_picker.blockSignals(False)
+
+    def refresh_model_picker(self) -> None:
+        """List every model version in ``modelPicker``: per family its bundled weights (named
+        after the family), then the artist's fine-tuned versions; the selection is kept."""
+        pk = self.model_picker
+        keep = (self.project.model, self.chosen_version(self.project.model)) if self.project else self.picked_model()
+        versions = [v for v in self.model_store.list_versions() if not v.bundled]
+        pk.blockSignals(True)
+        pk.clear()
+        for fam in registry.names():
+            title = registry.spec(fam).title
+            pk.addItem(fam, fam)
+            pk.setItemData(pk.count() - 1, "", WEIGHTS_ROLE)
+            pk.setItemData(pk.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
+            for v in versions:
+                if v.family == fam:
+                    pk.addItem(v.label, fam)
+                    pk.setItemData(pk.count() - 1, str(v.weights), WEIGHTS_ROLE)
+                    when = f", {v.info['date']}" if v.info.get("date") else ""
+                    pk.setItemData(pk.count() - 1, f"{title}\nfine-tuned version “{v.name}”{when}\n{v.weights}",
+                                   Qt.ItemDataRole.ToolTipRole)
+        fm = pk.fontMetrics()
+        pk.view().setMinimumWidth(max(fm.horizontalAdvance(pk.itemText(i)) for i in range(pk.count())) + 40)
+        pk.blockSignals(False)
+        if keep[0]:
+            self._select_in_picker(*keep)
+
+    def _as_choice(self, family: str, weights) -> str | None:
+        """``weights`` as a picker choice: None when it is the family's bundled file."""
+        if not weights:
+            return None
+        b = self.model_store.bundled_dir / f"{family}.safetensors"
+        return None if Path(weights) == b or Path(weights) == registry.spec(family).default_weights else str(weights)
+
+    def use_model_version(self, family: str, weights) -> bool:
+        """Colorize, Live and shots use ``weights`` of ``family`` from now on (the Train
+        panel's "Use this model"); False when the version is not in the model folder."""
+        weights = self._as_choice(family, weights)
+        i = self._picker_index(family, weights)
+        if i < 0:
+            self.refresh_model_picker()
+            i = self._picker_index(family, weights)
+        if i < 0:
+            self.statusBar().showMessage(f"{weights}: not a model version of {family}", 8000)
+            return False
+        if i != self.model_picker.currentIndex():
+            self.model_picker.setCurrentIndex(i)  # -> _on_model_picked
+        else:
+            self._on_model_picked(i)
+        self.statusBar().showMessage(f"Colorize, Live and shots now use {self.model_picker.itemText(i)}", 6000)
+        return True
+
+    def _on_version_added(self, family: str, weights: str) -> None:
+        self.refresh_model_picker()
+        self.use_model_version(family, weights)
+
+    def _on_version_removed(self, family: str, weights: str) -> None:
+        """A version was deleted: whoever used it falls back to the bundled weights."""
+        in_use = [fam for fam, w in self._version_map().items() if Path(w) == Path(weights)]
+        for fam in in_use:
+            self._set_version(fam, None)
+        if self._session is not None:
+            self._session.forget(weights)  # the file is gone; never colorize with a cached copy of it
+        self.refresh_model_picker()
+        if in_use:
+            self.statusBar().showMessage(f"The {family} version in use was deleted: back to its bundled weights", 8000)
 
     # ================================================================== painting
     def set_tool(self, name: str) -> None:
@@ -559,7 +744,7 @@ class MainWindow(QMainWindow):
         hints = hints.copy() if f.strokes and hints[..., 3].any() else None
         palette = tuple(c for _, c in p.palette.saved) if p.settings.get("use_palette") else ()
         return ColorizeRequest(image, model=p.model, hints=hints, input_kind=p.settings.get("input_kind", "auto"), palette=palette,
-                               work_size=int(self.prefs.work_size), weights=self.model_weights.get(p.model),
+                               work_size=int(self.prefs.work_size), weights=self.weights_for(p.model),
                                options=self.regions.flat_options())
 
     def colorize(self, live: bool = False) -> None:
@@ -690,6 +875,8 @@ class MainWindow(QMainWindow):
     def adopt_new_project(self, p: Project) -> None:
         """Show a project made from images (not saved yet): the preferred model and a starting palette."""
         p.set_model(self.prefs.default_model if self.prefs.default_model in registry.names() else "auto")
+        if self._versions:  # the fine-tuned versions in use so far carry over
+            p.set_setting(VERSIONS_KEY, dict(self._versions))
         for name, c in DEFAULT_COLORS:
             p.palette.save_color(c, name)
         p.mark_clean()
@@ -752,6 +939,8 @@ class MainWindow(QMainWindow):
 
         def saved(sources) -> None:
             finish_save(p, folder, sources, version)
+            if p is self.project:
+                self.trainer.set_project_dir(p.path)  # its corrected/ frames are training data now
             self.prefs.add_recent(folder)
             self.io.start(lambda token: self.recovery.discard())
             self._update_title()
@@ -885,11 +1074,37 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
         self.regions.runner.shutdown()
         self.shots.shutdown()
+        self.trainer.shutdown()  # a training run stops with its checkpoint kept
         self.io.pool.waitForDone()  # never cut a save short
         self.recovery.discard()
         self._save_prefs()
 
+    def show_trainer(self) -> None:
+        """Raise the Train panel (a tab beside the timeline) with room for its settings and
+        curve: the bottom dock grows; when the docks on the right leave it too little height,
+        the panel floats over the window instead (dock it back by double-clicking its title)."""
+        d = self.train_dock
+        d.show()
+        d.raise_()
+        QTimer.singleShot(0, self._make_room_for_trainer)  # once the tab switch is laid out
+
+    def _make_room_for_trainer(self) -> None:
+        d, want = self.train_dock, 480
+        if d.isFloating() or d.height() >= want:
+            return
+        self.resizeDocks([d], [want], Qt.Orientation.Vertical)
+        if d.height() < want * 0.8:
+            d.setFloating(True)
+            screen = self.screen().availableGeometry() if self.screen() else self.geometry()
+            w, h = min(1200, screen.width() - 40), min(800, screen.height() - 80)
+            d.resize(w, h)
+            c = self.frameGeometry().center()
+            d.move(max(screen.left(), c.x() - w // 2), max(screen.top(), c.y() - h // 2))
+
     def closeEvent(self, e) -> None:
+        if self.trainer.is_busy() and not self.prompts.stop_training():
+            e.ignore()
+            return
         if not self.maybe_save():
             e.ignore()
             return

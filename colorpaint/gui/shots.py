@@ -445,7 +445,7 @@ class ShotController(QObject):
         except ImageError as e:
             win.prompts.error("Cannot colorize the shot", str(e))
             return False
-        options = shot_options(p, win.prefs, win.model_weights)
+        options = shot_options(p, win.prefs, win.effective_weights())  # the fine-tuned versions picked too
         ids = [f.id for f in shot.frames]
         sources = [(f.source, f.video_index) for f in shot.frames]
         names = [f.name for f in shot.frames]

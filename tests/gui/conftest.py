@@ -8,15 +8,18 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def colorpaint_home(tmp_path_factory):
-    """Preferences, recent files and recovery go to a temporary folder, never the user's."""
+    """Preferences, recent files, recovery and the model folder (fine-tuned versions) go to a
+    temporary folder, never the user's."""
     home = tmp_path_factory.mktemp("colorpaint_home")
-    old = os.environ.get("COLORPAINT_HOME")
-    os.environ["COLORPAINT_HOME"] = str(home)
+    env = {"COLORPAINT_HOME": str(home), "COLORPAINT_MODEL_DIR": str(home / "models")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     yield home
-    if old is None:
-        os.environ.pop("COLORPAINT_HOME", None)
-    else:
-        os.environ["COLORPAINT_HOME"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(autouse=True)
