@@ -116,7 +116,7 @@ def _same_file(a, b) -> bool:
 
 
 def cmd_sequence(args) -> int:
-    from .core.frames import load_frames
+    from .core.frames import FolderFrames, open_frames
     from .core.imageio import ImageError, load_image, load_rgba, save_image
     from .engine import jobs
     from .engine.sequence import colorize_sequence, sequence_request
@@ -126,7 +126,8 @@ def cmd_sequence(args) -> int:
         palette = _palette(args)
         session = _session(args)
         session.get(args.model, args.weights)
-        names, frames = load_frames(args.src)
+        names, frames = open_frames(args.src)
+        size = (lambda i: frames.size(i)) if isinstance(frames, FolderFrames) else (lambda i: (frames[i].shape[1], frames[i].shape[0]))
         keys = {}
         for spec in args.key or []:
             if "=" not in spec:
@@ -135,9 +136,9 @@ def cmd_sequence(args) -> int:
             if name not in names:
                 raise ValueError(f"--key {name!r}: no frame of that name (frames are {names[0]} .. {names[-1]})")
             key = load_image(path)
-            if key.shape != frames[names.index(name)].shape:
-                raise ValueError(f"--key {name}: {path} is {key.shape[1]}x{key.shape[0]} but the frame is "
-                                 f"{frames[names.index(name)].shape[1]}x{frames[names.index(name)].shape[0]}")
+            fw, fh = size(names.index(name))
+            if key.shape[:2] != (fh, fw):
+                raise ValueError(f"--key {name}: {path} is {key.shape[1]}x{key.shape[0]} but the frame is {fw}x{fh}")
             keys[names.index(name)] = key
         hints = {}
         if args.hints_dir:
@@ -147,10 +148,11 @@ def cmd_sequence(args) -> int:
             for i, name in enumerate(names):
                 if (hd / f"{name}.png").exists():
                     hints[i] = load_rgba(hd / f"{name}.png")
-        for name, f in zip(names, frames):
-            if f.shape != frames[0].shape:
-                raise ImageError(f"{args.src}: frame {name} is {f.shape[1]}x{f.shape[0]} but the shot is "
-                                 f"{frames[0].shape[1]}x{frames[0].shape[0]}; every frame of a shot must be the same size")
+        w0, h0 = size(0)
+        for i, name in enumerate(names):
+            w, h = size(i)
+            if (w, h) != (w0, h0):
+                raise ImageError(f"{args.src}: frame {name} is {w}x{h} but the shot is {w0}x{h0}; every frame of a shot must be the same size")
         out = Path(args.output)
         for name in names:
             if _same_file(Path(args.src) / f"{name}.png", out / f"{name}.png"):
@@ -160,12 +162,24 @@ def cmd_sequence(args) -> int:
     base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
                             palette=palette, flat=args.flat, gap=args.gap)
     t0 = time.perf_counter()
-    results, drift = jobs.run(colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor))
-    for name, rgb in zip(names, results):
-        try:
-            save_image(out / f"{name}.png", rgb)
-        except ImageError as e:  # read-only folder, full disk: the next frames would fail the same way
-            return _fail(str(e))
+    # frames are written as they finish and dropped: memory stays flat over a long shot
+    job = colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor, keep_results=False)
+    try:
+        for i, key in keys.items():
+            save_image(out / f"{names[i]}.png", key)
+        while True:
+            try:
+                p = next(job)
+            except StopIteration as stop:
+                drift = stop.value[1]
+                break
+            save_image(out / f"{names[p.index]}.png", p.result)
+    except ImageError as e:  # read-only folder, full disk: the next frames would fail the same way
+        job.close()
+        return _fail(str(e))
+    except ValueError as e:  # a frame that cannot be read
+        job.close()
+        return _fail(str(e))
     print(f"{len(frames)} frames -> {out} in {time.perf_counter() - t0:.1f} s; max drift {max(drift):.2f}")
     return 0
 

@@ -21,5 +21,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 # the pinned CPU wheel first, so no resolver ever pulls a multi-GB CUDA build
-.venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+log=.venv/pip-install.log
+if ! { .venv/bin/python -m pip install -q "torch==2.13.0" && .venv/bin/python -m pip install -q -e ".[dev]"; } >"$log" 2>&1; then
+  cat "$log"
+  echo "ColorPaint set-up failed: the pip output is above (and in $log)" >&2
+  exit 1
+fi

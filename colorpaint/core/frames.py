@@ -124,3 +124,52 @@ def write_video(path: str | Path, frames, fps: float = 24.0) -> Path:
     vw.release()
     tmp.replace(path)
     return path
+
+
+class FolderFrames:
+    """A folder's frames, loaded on demand: a long shot never sits in memory whole.
+
+    Behaves as a read-only sequence of ``HxWx3 uint8 RGB`` frames (``len``, indexing);
+    the last few frames read are cached, since a shot job reads each frame about twice.
+    """
+
+    def __init__(self, paths: list[Path], cache: int = 4):
+        self.paths = list(paths)
+        self._cache: dict[int, np.ndarray] = {}
+        self._keep = cache
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if i < 0:
+            i += len(self.paths)
+        if i not in self._cache:
+            if len(self._cache) >= self._keep:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[i] = load_image(self.paths[i])
+        return self._cache[i]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def size(self, i: int) -> tuple[int, int]:
+        """(width, height) of frame ``i`` from its header, without decoding it."""
+        from PIL import Image
+
+        try:
+            with Image.open(self.paths[i]) as im:
+                return im.size
+        except Exception:
+            return self[i].shape[1], self[i].shape[0]  # load_image gives the clear error
+
+
+def open_frames(src: str | Path):
+    """(names, frames) like :func:`load_frames`, but a folder's frames load lazily."""
+    src = Path(src)
+    if src.is_dir():
+        paths = list_frames(src)
+        if not paths:
+            raise ImageError(f"{src}: folder holds no image frames")
+        return [p.stem for p in paths], FolderFrames(paths)
+    return load_frames(src)
