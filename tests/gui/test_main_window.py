@@ -273,8 +273,11 @@ def test_bad_image_shows_error_and_keeps_work(opened, qtbot, tmp_path):
     assert len(project.current_frame.strokes) == 2
 
 
-def test_missing_weights_message_not_crash(opened, qtbot):
-    opened.model_weights.pop("auto")  # the bundled weights are not there (still training)
+def test_missing_weights_message_not_crash(opened, qtbot, tmp_path, monkeypatch):
+    from colorpaint.models import registry
+
+    monkeypatch.setattr(registry, "RESOURCES", tmp_path / "no-models")  # as on a checkout without weights
+    opened.model_weights.pop("auto")
     opened.colorize()
     qtbot.waitUntil(lambda: opened.prompts.last_error is not None, timeout=30000)
     assert "no bundled weights" in opened.prompts.last_error
