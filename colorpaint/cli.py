@@ -118,7 +118,6 @@ def _same_file(a, b) -> bool:
 def cmd_sequence(args) -> int:
     from .core.frames import FolderFrames, open_frames
     from .core.imageio import ImageError, load_image, load_rgba, save_image
-    from .engine import jobs
     from .engine.sequence import colorize_sequence, sequence_request
     from .engine.weights import WeightsError
 

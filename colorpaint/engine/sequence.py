@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from ..core.color import rgb_to_lab, rgb_to_luma

@@ -9,8 +9,6 @@ Flats (:func:`write_flats_ora`): one layer per flat color, for cel work in Krita
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -18,6 +16,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from PIL import Image
 
+from ..core.atomic import atomic_write
 from ..core.color import rgb_to_luma
 
 ORA_MIME = "image/openraster"
@@ -79,26 +78,16 @@ def _write_ora_file(path: Path, w: int, h: int, layers: list[tuple[str, str, np.
     thumb = Image.fromarray(np.ascontiguousarray(merged))
     thumb.thumbnail((256, 256), Image.LANCZOS)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w") as z:
-                z.writestr(zipfile.ZipInfo("mimetype"), ORA_MIME, compress_type=zipfile.ZIP_STORED)
-                z.writestr("stack.xml", "\n".join(stack), compress_type=zipfile.ZIP_DEFLATED)
-                for _, src, arr, _ in layers:
-                    z.writestr(src, _png(arr), compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
-                z.writestr("mergedimage.png", _png(merged), compress_type=zipfile.ZIP_STORED)
-                z.writestr("Thumbnails/thumbnail.png", _png(np.asarray(thumb)), compress_type=zipfile.ZIP_STORED)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    def write(fh):
+        with zipfile.ZipFile(fh, "w") as z:
+            z.writestr(zipfile.ZipInfo("mimetype"), ORA_MIME, compress_type=zipfile.ZIP_STORED)
+            z.writestr("stack.xml", "\n".join(stack), compress_type=zipfile.ZIP_DEFLATED)
+            for _, src, arr, _ in layers:
+                z.writestr(src, _png(arr), compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
+            z.writestr("mergedimage.png", _png(merged), compress_type=zipfile.ZIP_STORED)
+            z.writestr("Thumbnails/thumbnail.png", _png(np.asarray(thumb)), compress_type=zipfile.ZIP_STORED)
+
+    atomic_write(path, write)
     return path
 
 

@@ -6,17 +6,18 @@ emits the same events. One brush stroke is one command (napari's begin/commit st
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 
-class Command:
+class Command(ABC):
     text = ""
 
-    def redo(self, project) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def redo(self, project) -> None: ...
 
-    def undo(self, project) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def undo(self, project) -> None: ...
 
 
 @dataclass

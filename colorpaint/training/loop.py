@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ..core.atomic import atomic_write as _atomic_write
 from ..core.color import lab_to_rgb, net_to_lab
 from ..engine.weights import save_weights
 from .losses import OBJECTIVES
@@ -50,33 +50,7 @@ class TrainConfig:
     recipe: str = ""
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write a file so that a kill -9 or power cut at any moment leaves the old or the new
-    file, never a torn one: ``write(fh)`` into a temporary file, flush, fsync, rename, and
-    fsync the folder so the rename itself is on disk."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # folders cannot be opened on some systems (Windows): the rename is enough there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+
 
 
 class StopFlag:
