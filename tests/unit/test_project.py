@@ -176,12 +176,12 @@ def test_save_is_atomic_when_writing_fails(project, tmp_path, monkeypatch):
     folder = save_project(project, tmp_path / "a.cpaint")
     before = (folder / "project.json").read_bytes()
     project.add_stroke(brush(30, 48, 50, 48))
-    import colorpaint.project.io as pio
+    import colorpaint.core.atomic as atomic
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pio.os, "replace", boom)
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(ProjectError, match="No space left"):
         save_project(project)
     monkeypatch.undo()
