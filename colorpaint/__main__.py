@@ -33,31 +33,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     weights = parse_weights(args.weights)
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    from .gui.app import run  # Qt is imported only under colorpaint/gui
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setApplicationName("ColorPaint")
-    app.setOrganizationName("ColorPaint")
-
-    from .gui.main_window import SAMPLE, MainWindow
-    from .gui.theme import apply_dark
-
-    apply_dark(app)
-
-    win = MainWindow(device=args.device, weights=weights)
-    win.show()
-
-    def start() -> None:
-        if args.path:
-            win.open_path(args.path)
-        elif args.sample:
-            win.open_path(SAMPLE)
-        elif not args.no_recovery:
-            win.offer_recovery()
-
-    QTimer.singleShot(0, start)  # after the window is up, so problems show as dialogs on it
-    return app.exec()
+    return run(args, weights)
 
 
 if __name__ == "__main__":
