@@ -108,31 +108,24 @@ def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
 
 
 def spread_hints(line: np.ndarray, hints_net: np.ndarray, gap_close: int = 1) -> np.ndarray:
-    """Spread each hint over its closed line-art region: ``4xHxW float32``.
+    """Spread the hints over their closed line-art regions: ``4xHxW float32``.
 
     ``line``: HxW uint8 line art; ``hints_net``: 4xHxW from :func:`hints_to_net`. Every
-    region that holds hint pixels gets their mean (network-scaled Lab) color and mask 1.
-    This is what a flood fill does with hints; the networks take it as an extra input and
-    learn where to follow it and where lines are open or shading changes the color.
+    pixel of a region that holds hints takes the (network-scaled Lab) color of the nearest
+    hint inside that region, and mask 1: a flood fill that splits an open shape between
+    its strokes. The networks take it as an extra input and learn where to follow it and
+    where lines are open or shading changes the color.
     """
-    from .regions import segment
+    from .regions import nearest_in_region, segment
 
     out = np.zeros_like(hints_net)
     m = hints_net[3] > 0
     if not m.any():
         return out
-    labels, n = segment(line, gap_close=gap_close)
-    lab_m = labels[m]
-    cnt = np.bincount(lab_m, minlength=n + 1).astype(np.float64)
-    has = cnt > 0
-    has[0] = False  # line pixels are not a region
-    if not has.any():
-        return out
-    sel = has[labels]
-    for c in range(3):
-        mean = np.bincount(lab_m, weights=hints_net[c][m], minlength=n + 1) / np.maximum(cnt, 1)
-        out[c] = np.where(sel, mean[labels], 0.0)
-    out[3] = sel
+    labels, _ = segment(line, gap_close=gap_close)
+    vals, covered = nearest_in_region(labels, m, np.ascontiguousarray(np.moveaxis(hints_net[:3], 0, -1)))
+    out[:3] = np.moveaxis(vals, -1, 0)
+    out[3] = covered
     return out.astype(np.float32)
 
 

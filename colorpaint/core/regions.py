@@ -177,6 +177,39 @@ def region_median(labels: np.ndarray, values: np.ndarray,
     return out, counts
 
 
+def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spread marked pixels over their own regions, each pixel taking its nearest mark.
+
+    ``labels``: HxW region labels (0 = lines, never filled); ``mask``: HxW bool, the marked
+    pixels (hints); ``values``: HxWxC float values at the marks. Every pixel of a region
+    that holds marks gets the value of the nearest mark *in the same region* (Euclidean
+    distance), so two strokes in one open shape split it between them, as a colorize mask
+    does, instead of mixing into one color. Returns ``(HxWxC float32, HxW bool covered)``.
+    """
+    h, w = labels.shape
+    out = np.zeros((h, w, values.shape[-1]), np.float32)
+    covered = np.zeros((h, w), bool)
+    hm = mask & (labels > 0)
+    if not hm.any():
+        return out, covered
+    for r in np.unique(labels[hm]):
+        reg = labels == r
+        ys, xs = np.nonzero(reg)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        reg_c, hm_c = reg[y0:y1, x0:x1], hm[y0:y1, x0:x1] & reg[y0:y1, x0:x1]
+        vals = values[y0:y1, x0:x1][hm_c]
+        if len(vals) == 1 or (vals == vals[0]).all():
+            out[y0:y1, x0:x1][reg_c] = vals[0]
+        else:
+            _, idx = cv2.distanceTransformWithLabels((~hm_c).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)
+            lut = np.zeros(int(idx.max()) + 1, np.int64)
+            lut[idx[hm_c]] = np.arange(len(vals))
+            out[y0:y1, x0:x1][reg_c] = vals[lut[idx[reg_c]]]
+        covered[y0:y1, x0:x1] |= reg_c
+    return out, covered
+
+
 def _f32_to_ordered(v: np.ndarray) -> np.ndarray:
     """float32 -> uint32 whose unsigned order is the float order (flip negatives, set sign on rest)."""
     b = v.view(np.uint32)

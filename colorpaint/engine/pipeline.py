@@ -171,30 +171,24 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
 
 
 def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray) -> np.ndarray:
-    """On line art, a closed region holding hints takes their color (median, in Lab).
+    """On line art, a closed region holding hints takes their color; where one region holds
+    hints of several colors, each pixel takes the nearest one's.
 
     What an artist expects of a stroke inside a closed shape, and what the networks only
     approximate: they keep deciding the regions without hints. Lines with gaps of up to
     2 px still close a region. ``hints``: HxWx4 uint8 RGBA of any size.
     """
     from ..core.hints import resize_hints
-    from ..core.regions import region_median, segment
+    from ..core.regions import nearest_in_region, segment
 
     hints = resize_hints(hints, *gray.shape)
     m = hints[..., 3] > 0
     if not m.any():
         return lab
-    labels, n = segment(gray, gap_close=2, min_area=None)
-    hm = m & (labels > 0)
-    if not hm.any():
-        return lab
-    hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
-    med, cnt = region_median(labels[hm], hint_lab, n)
-    has = cnt > 0
-    has[0] = False
-    sel = has[labels]
+    labels, _ = segment(gray, gap_close=2, min_area=None)
+    vals, covered = nearest_in_region(labels, m, rgb_to_lab(np.ascontiguousarray(hints[..., :3])))
     out = lab.copy()
-    out[sel] = med[labels[sel]]
+    out[covered] = vals[covered]
     return out
 
 

@@ -14,6 +14,12 @@ import torch.nn.functional as F
 from ..core.color import AB_SCALE
 from ..models.auto import A_BINS, B_BINS, GRID_LO, GRID_N, GRID
 from ..models.discriminators import PatchGAN
+from .torch_color import delta_e2000
+
+
+def de00(pred, target):
+    """Mean CIEDE2000 (the evaluation metric) between Lab images in network scaling."""
+    return delta_e2000(pred, target).mean()
 
 
 def _t(batch, device):
@@ -97,8 +103,19 @@ class AutoObjective(Objective):
         lineart = (b["kind"] == 0).float()
         l1 = (torch.abs(torch.tanh(Lp) - b["target"][:, :1]) * lineart).mean()
         loss = ce + plain + 10 * l1
+        out = {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": l1.item()}
+        w_de = self.cfg.get("de00_weight", 0.0)
+        if w_de > 0:
+            # CIEDE2000 of the decoded (annealed-mean) colors: where the classes are unsure,
+            # a muted color is closer to the truth than a confident wrong hue
+            T = net.temperature
+            L_out = torch.tanh(Lp) * lineart + b["target"][:, :1] * (1 - lineart)
+            lab = torch.cat([L_out, net.annealed_mean(la, net.a_bins, T), net.annealed_mean(lb, net.b_bins, T)], 1)
+            d = de00(lab, b["target"])
+            loss = loss + w_de * d
+            out["de00"] = d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": l1.item()}
+        return out
 
 
 class HistogramObjective(Objective):
@@ -143,8 +160,14 @@ class HistogramObjective(Objective):
             adv = torch.zeros((), device=self.device)
         l1 = F.l1_loss(fake, b["target"])
         loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
+        out = {"hint_ce": ce.item(), "l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+        w_de = self.cfg.get("de00_weight", 0.0)
+        if w_de > 0:
+            d = de00(fake, b["target"])
+            loss = loss + w_de * d
+            out["de00"] = d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return {"hint_ce": ce.item(), "l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+        return out
 
 
 class ColorApplyObjective(Objective):
@@ -170,8 +193,14 @@ class ColorApplyObjective(Objective):
         loss_gen = F.mse_loss(prop, gt)
         loss_color = F.mse_loss(applied_p, gt)
         loss = loss_applier + loss_gen + loss_color
+        out = {"applier": loss_applier.item(), "coloring": loss_gen.item(), "color": loss_color.item()}
+        w_de = self.cfg.get("de00_weight", 0.0)
+        if w_de > 0:
+            d = de00(applied_gt, gt) + de00(prop, gt) + de00(applied_p, gt)
+            loss = loss + w_de * d
+            out["de00"] = d.item() / 3
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return {"applier": loss_applier.item(), "coloring": loss_gen.item(), "color": loss_color.item()}
+        return out
 
 
 class TemporalObjective(Objective):
@@ -211,8 +240,13 @@ class TemporalObjective(Objective):
         if self.vgg is not None:
             content, style = self.vgg.content_style(fake, b["target"])
         loss = adv_w * adv + w.get("content_weight", 1.0) * (content + fm) + w.get("style_weight", 1000.0) * style + w.get("l1_weight", 10.0) * l1
+        out = {"l1": l1.item(), "adv": adv.item(), "fm": fm.item(), "d": d_loss.item()}
+        if w.get("de00_weight", 0.0) > 0:
+            d = de00(fake, b["target"])
+            loss = loss + w["de00_weight"] * d
+            out["de00"] = d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return {"l1": l1.item(), "adv": adv.item(), "fm": fm.item(), "d": d_loss.item()}
+        return out
 
 
 OBJECTIVES = {"auto": AutoObjective, "histogram": HistogramObjective, "color-apply": ColorApplyObjective, "temporal": TemporalObjective}

@@ -78,3 +78,35 @@ def test_kind_detection():
     assert detect_kind(line) == "lineart"
     gray = (color.mean(2) * 0.8 + 20).astype(np.uint8)
     assert detect_kind(gray) == "gray"
+
+
+def test_two_strokes_in_one_open_shape_split_it_between_them():
+    # one region (a box with no inner line): red hint on the left, blue on the right
+    line = np.full((40, 60), 255, np.uint8)
+    line[0, :] = line[-1, :] = 0
+    line[:, 0] = line[:, -1] = 0
+    hints = np.zeros((40, 60, 4), np.uint8)
+    hints[18:22, 5:9] = (220, 20, 20, 255)
+    hints[18:22, 50:54] = (20, 20, 220, 255)
+    sp = spread_hints(line, hints_to_net(hints, 40, 60))
+    a = sp[2]  # network-scaled Lab b: red > 0, blue < 0
+    assert sp[3][1:-1, 1:-1].all()
+    assert a[20, 10] > 0.3 and a[20, 48] < a[20, 10] - 0.3  # each side keeps its own stroke
+    assert a[5, 12] == a[20, 10] and a[35, 45] == a[20, 48]  # not mixed into one color
+
+
+def test_hints_own_their_regions_split_by_nearest_stroke():
+    from colorpaint.engine.pipeline import _hints_own_their_regions
+    from colorpaint.core.color import rgb_to_lab
+
+    gray = np.full((40, 60), 255, np.uint8)
+    gray[0, :] = gray[-1, :] = 0
+    gray[:, 0] = gray[:, -1] = 0
+    hints = np.zeros((40, 60, 4), np.uint8)
+    hints[18:22, 5:9] = (220, 20, 20, 255)
+    hints[18:22, 50:54] = (20, 20, 220, 255)
+    lab = np.zeros((40, 60, 3), np.float32)
+    lab[..., 0] = 100
+    out = _hints_own_their_regions(lab, gray, hints)
+    red, blue = rgb_to_lab(np.array([[[220, 20, 20], [20, 20, 220]]], np.uint8))[0]
+    assert np.allclose(out[20, 12], red, atol=0.5) and np.allclose(out[20, 45], blue, atol=0.5)

@@ -96,3 +96,36 @@ def test_ddp_two_cpu_processes(tmp_path):
                        capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert load_weights(out / "auto.safetensors")[1]["steps"] == 3
+
+
+def test_torch_ciede2000_matches_the_metric_and_has_finite_gradients():
+    from colorpaint.core.color import net_to_lab
+    from colorpaint.core.metrics import delta_e2000 as metric
+    from colorpaint.training.torch_color import delta_e2000
+
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.uniform(-1, 1, (2, 3, 12, 12)).astype(np.float32))
+    y = torch.from_numpy(rng.uniform(-1, 1, (2, 3, 12, 12)).astype(np.float32))
+    x[0, 1:, :4] = 0  # achromatic pixels
+    y[0, 1:, :2] = 0  # achromatic against achromatic
+    y[1, :, :3] = x[1, :, :3]  # identical pixels
+    x.requires_grad_(True)
+    d = delta_e2000(x, y)
+    ref = metric(net_to_lab(x.detach().permute(0, 2, 3, 1).numpy()), net_to_lab(y.permute(0, 2, 3, 1).numpy()))
+    assert np.abs(d.detach().numpy() - ref).max() < 0.01
+    d.mean().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_de00_term_lowers_color_difference(name, tmp_path):
+    torch.manual_seed(0)
+    tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
+    net = registry.build(name, tiny=True)
+    cfg = {"de00_weight": 0.5 if name != "color-apply" else 0.05}
+    if name in ("histogram", "temporal"):
+        cfg["adv_weight"] = 0.0
+    obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), cfg)
+    batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
+    d = [obj.step(batch, lambda p: None)["de00"] for _ in range(25)]
+    assert np.isfinite(d).all() and np.mean(d[-3:]) < 0.8 * np.mean(d[:3]), d
