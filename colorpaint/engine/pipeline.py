@@ -159,8 +159,8 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
         lab = guided_filter(guide.astype(np.float32), lab.astype(np.float32), r, 1e-3)
     if kind == "gray":
         lab[..., 0] = L_in
-    elif req.hints is not None and req.options.get("hint_regions", True):
-        lab = _hints_own_their_regions(lab, gray, req.hints)
+    elif req.hints is not None and req.options.get("hint_regions", "agreeing"):
+        lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing")
     color = lab_to_rgb(lab)
     if kind == "lineart":
         ink = gray.astype(np.float32)[..., None] / 255.0  # multiply: lines stay on top, crisp
@@ -170,13 +170,17 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     return composite, color
 
 
-def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray) -> np.ndarray:
-    """On line art, a closed region holding hints takes their color; where one region holds
-    hints of several colors, each pixel takes the nearest one's.
+def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray, only_agreeing: bool = True) -> np.ndarray:
+    """On line art, a closed region whose hints agree takes their color, exactly and flat.
 
     What an artist expects of a stroke inside a closed shape, and what the networks only
-    approximate: they keep deciding the regions without hints. Lines with gaps of up to
-    2 px still close a region. ``hints``: HxWx4 uint8 RGBA of any size.
+    approximate. Where one region holds hints of clearly different colors (more than 6
+    Lab units apart in a channel: an open shape, or a color change with no line) the networks'
+    own split is kept (they see the nearest-stroke spread as input and were measured
+    better there); with ``only_agreeing=False`` each pixel of such a region takes its
+    nearest hint instead. Lines with gaps of up to 2 px still close a region.
+    ``hints``: HxWx4 uint8 RGBA of any size. Request option ``hint_regions``:
+    ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
     from ..core.hints import resize_hints
     from ..core.regions import nearest_in_region, segment
@@ -186,7 +190,17 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     if not m.any():
         return lab
     labels, _ = segment(gray, gap_close=2, min_area=None)
-    vals, covered = nearest_in_region(labels, m, rgb_to_lab(np.ascontiguousarray(hints[..., :3])))
+    hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3]))
+    vals, covered = nearest_in_region(labels, m, hint_lab)
+    if only_agreeing:
+        hm = m & (labels > 0)
+        n = int(labels.max()) + 1
+        hi = np.full((n, 3), -np.inf, np.float32)
+        lo = np.full((n, 3), np.inf, np.float32)
+        np.maximum.at(hi, labels[hm], hint_lab[hm])
+        np.minimum.at(lo, labels[hm], hint_lab[hm])
+        mixed = ((hi - lo) > 6.0).any(1)
+        covered &= ~mixed[labels]
     out = lab.copy()
     out[covered] = vals[covered]
     return out

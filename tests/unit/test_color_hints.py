@@ -107,6 +107,25 @@ def test_hints_own_their_regions_split_by_nearest_stroke():
     hints[18:22, 50:54] = (20, 20, 220, 255)
     lab = np.zeros((40, 60, 3), np.float32)
     lab[..., 0] = 100
-    out = _hints_own_their_regions(lab, gray, hints)
+    out = _hints_own_their_regions(lab, gray, hints, only_agreeing=False)
     red, blue = rgb_to_lab(np.array([[[220, 20, 20], [20, 20, 220]]], np.uint8))[0]
     assert np.allclose(out[20, 12], red, atol=0.5) and np.allclose(out[20, 45], blue, atol=0.5)
+
+
+def test_agreeing_hints_own_their_region_and_disagreeing_ones_leave_it_to_the_network():
+    from colorpaint.engine.pipeline import _hints_own_their_regions
+    from colorpaint.core.color import rgb_to_lab
+
+    gray = np.full((40, 80), 255, np.uint8)
+    gray[0, :] = gray[-1, :] = 0
+    gray[:, 0] = gray[:, -1] = gray[:, 40] = 0  # two closed boxes
+    hints = np.zeros((40, 80, 4), np.uint8)
+    hints[5:8, 5:8] = hints[30:33, 30:33] = (220, 20, 20, 255)  # left box: two red strokes
+    hints[5:8, 45:48] = (220, 20, 20, 255)  # right box: red and blue
+    hints[30:33, 70:73] = (20, 20, 220, 255)
+    net = np.zeros((40, 80, 3), np.float32)
+    net[..., 0] = 70.0
+    out = _hints_own_their_regions(net, gray, hints)
+    red = rgb_to_lab(np.array([[[220, 20, 20]]], np.uint8))[0, 0]
+    assert np.allclose(out[2:38, 2:38], red, atol=0.5)  # the whole left box, flat
+    assert np.allclose(out[2:38, 42:78], net[2:38, 42:78])  # the network's own split
