@@ -80,14 +80,19 @@ def test_kind_detection():
     assert detect_kind(gray) == "gray"
 
 
-def test_two_strokes_in_one_open_shape_split_it_between_them():
-    # one region (a box with no inner line): red hint on the left, blue on the right
+def _open_box_with_red_and_blue_strokes():
+    """One region (a box with no inner line): a red stroke on the left, a blue one on the right."""
     line = np.full((40, 60), 255, np.uint8)
     line[0, :] = line[-1, :] = 0
     line[:, 0] = line[:, -1] = 0
     hints = np.zeros((40, 60, 4), np.uint8)
     hints[18:22, 5:9] = (220, 20, 20, 255)
     hints[18:22, 50:54] = (20, 20, 220, 255)
+    return line, hints
+
+
+def test_two_strokes_in_one_open_shape_split_it_between_them():
+    line, hints = _open_box_with_red_and_blue_strokes()
     sp = spread_hints(line, hints_to_net(hints, 40, 60))
     a = sp[2]  # network-scaled Lab b: red > 0, blue < 0
     assert sp[3][1:-1, 1:-1].all()
@@ -99,12 +104,7 @@ def test_hints_own_their_regions_split_by_nearest_stroke():
     from colorpaint.engine.pipeline import _hints_own_their_regions
     from colorpaint.core.color import rgb_to_lab
 
-    gray = np.full((40, 60), 255, np.uint8)
-    gray[0, :] = gray[-1, :] = 0
-    gray[:, 0] = gray[:, -1] = 0
-    hints = np.zeros((40, 60, 4), np.uint8)
-    hints[18:22, 5:9] = (220, 20, 20, 255)
-    hints[18:22, 50:54] = (20, 20, 220, 255)
+    gray, hints = _open_box_with_red_and_blue_strokes()
     lab = np.zeros((40, 60, 3), np.float32)
     lab[..., 0] = 100
     out = _hints_own_their_regions(lab, gray, hints, only_agreeing=False)
