@@ -6,48 +6,21 @@ and part of the shot colorized from it by the real shot job.
 The shot is a validation shot of ../shared/data/sequences (never trained on), turned into
 line art by XDoG; the key frame's colors are that frame's true colors, as an artist would
 have painted them. The shot job is stopped after ``--colorize`` frames so the strip shows
-every kind of badge. Weights: ``--weights``, else the bundled temporal weights, else the
-training run's checkpoint ``--runs DIR/temporal/temporal.safetensors`` (copied first: the
-run may rewrite it), else tiny untrained weights (the picture then shows the window, not
-the model's quality).
+every kind of badge. Weights: ``--weights``, else the bundled temporal weights, else
+``--runs``' export (see _shots.py).
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _shots import ROOT, find_weights
 
 SHOT = Path("/work/shared/data/sequences/toasttv_beach_surfing_s00")
-
-
-def find_weights(explicit: str | None, runs: Path) -> tuple[str | None, str]:
-    from colorpaint.engine.weights import WeightsError, load_weights, save_weights
-    from colorpaint.models import registry
-
-    if explicit:
-        return explicit, "given"
-    if registry.spec("temporal").default_weights.exists():
-        return None, "bundled"
-    ckpt = runs / "temporal" / "temporal.safetensors"
-    if ckpt.exists():
-        copy = Path(tempfile.mkdtemp()) / "temporal.safetensors"
-        for _ in range(5):  # the training run may be writing it right now
-            shutil.copyfile(ckpt, copy)
-            try:
-                load_weights(copy, family="temporal")
-                return str(copy), f"training checkpoint {ckpt}"
-            except WeightsError:
-                time.sleep(2)
-    tiny = Path(tempfile.mkdtemp()) / "temporal.safetensors"
-    save_weights(tiny, registry.build("temporal", tiny=True), {"trained": False})
-    return str(tiny), "tiny untrained weights"
 
 
 def make_input_shot(src: Path, dst: Path, n: int, kind: str) -> list:
@@ -95,7 +68,7 @@ def main() -> int:
     from colorpaint.project.appdata import Preferences
 
     apply_dark(app)
-    weights, origin = find_weights(args.weights, args.runs)
+    weights, origin = find_weights("temporal", args.weights, args.runs)
     print(f"weights: {origin}")
     work = Path(tempfile.mkdtemp()) / args.shot.name
     colors = make_input_shot(args.shot, work, args.frames, args.kind)
