@@ -73,7 +73,8 @@ def main():
     if t:
         lines += [f"#### Shots with a key frame (val sequences, {t.get('kind')} input)", "", "| method | PSNR (dB) ↑ | abs(flicker) ↓ |", "| --- | --- | --- |"]
         names = {"alone": "(a) each frame alone", "previous": "(b) previous-frame conditioning only",
-                 "anchored": "(c) + flow warping, key anchoring, drift control", "flow": "non-learned peer: key carried by DIS flow"}
+                 "anchored": "(c) + flow warping, key anchoring, drift control",
+                 "steady": "(d) + still areas keep their colors (`steady` 0.95, the default)", "flow": "non-learned peer: key carried by DIS flow"}
         for k, v in t["mean"].items():
             lines.append(f"| {names.get(k, k)} | {v['psnr']:.2f} | {v['flicker']:.2f} |")
         lines.append("")

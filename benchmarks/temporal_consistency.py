@@ -5,9 +5,11 @@ them); every other frame is colored by
 
   (a) ``alone``     — the temporal model with a blank previous frame, frame by frame;
   (b) ``previous``  — conditioned on its own previous output only (no flow, no anchoring);
-  (c) ``anchored``  — ColorPaint's shot colorization: previous output warped by optical
-                      flow, anchored to the nearest key, with drift control;
-  (d) ``flow``      — no learning: the key's colors carried frame to frame by DIS optical
+  (c) ``anchored``  — previous output warped by optical flow, anchored to the nearest key,
+                      with drift control, ``steady`` 0;
+  (d) ``steady``    — ColorPaint's shot colorization: (c) with still areas keeping the
+                      previous frame's colors (``steady``, default 0.95);
+  (e) ``flow``      — no learning: the key's colors carried frame to frame by DIS optical
                       flow on the input frames (the non-learned peer).
 
 and scored by mean PSNR over the non-key frames and flicker (mean absolute frame-to-frame
@@ -46,8 +48,11 @@ def run_shot(session, gts, ins, kind, weights, anchor):
     for f in ins[1:]:
         prev.append(one(replace(base, image=f, prev=prev[-1], options={"warp_prev": False})))
     out["previous"] = prev
-    res, _ = jobs.run(colorize_sequence(session, ins, base, keys={0: gts[0]}, anchor=anchor))
+    unsteady = replace(base, options={"steady": 0.0})
+    res, _ = jobs.run(colorize_sequence(session, ins, unsteady, keys={0: gts[0]}, anchor=anchor))
     out["anchored"] = res
+    res, _ = jobs.run(colorize_sequence(session, ins, base, keys={0: gts[0]}, anchor=anchor))
+    out["steady"] = res
     flow = [gts[0]]
     for t in range(1, len(ins)):
         flow.append(warp_previous(flow[-1], rgb_to_luma(ins[t - 1]), rgb_to_luma(ins[t])))

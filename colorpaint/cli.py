@@ -159,7 +159,8 @@ def cmd_sequence(args) -> int:
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         return _fail(str(e))
     base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
-                            palette=palette, flat=args.flat, gap=args.gap)
+                            palette=palette, flat=args.flat, gap=args.gap,
+                            **({} if args.steady is None else {"steady": args.steady}))
     t0 = time.perf_counter()
     # frames are written as they finish and dropped: memory stays flat over a long shot
     job = colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor, keep_results=False)
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--key", action="append", help="NAME=COLOR.png: frame NAME's colors are given")
     s.add_argument("--hints-dir", help="folder of RGBA hint maps named like the frames (NAME.png); alpha > 0 = hint")
     s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
+    s.add_argument("--steady", type=float, default=None, help="how far still areas keep the previous frame's colors (0..1; default 0.95)")
     s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
     s.add_argument("--gap", type=int, default=2)
     s.add_argument("--palette", help="comma-separated hex colors (flat mode)")

@@ -44,13 +44,16 @@ def shot_model(project: Project) -> str:
 def shot_options(project: Project, prefs, model_weights: dict) -> dict:
     """The options of a shot job, named as :func:`~colorpaint.engine.sequence.sequence_request`
     takes them, plus ``anchor``. ``colorpaint-cli sequence`` with the same values (``--model``,
-    ``--weights``, ``--input-kind``, ``--work-size``, ``--anchor``, ``--flat``, ``--gap``,
+    ``--weights``, ``--input-kind``, ``--work-size``, ``--anchor``, ``--steady``, ``--flat``, ``--gap``,
     ``--palette``) computes the same frames."""
+    from ..engine.sequence import STEADY
+
     model = shot_model(project)
     s = project.settings
     return {"model": model, "weights": model_weights.get(model), "input_kind": s.get("input_kind", "auto"),
             "work_size": int(prefs.work_size), "palette": tuple(c for _, c in project.palette.saved) if s.get("use_palette") else (),
-            "flat": bool(s.get("flat", False)), "gap": int(s.get("gap", 2)), "anchor": float(s.get("anchor", 0.5))}
+            "flat": bool(s.get("flat", False)), "gap": int(s.get("gap", 2)), "anchor": float(s.get("anchor", 0.5)),
+            "steady": float(s.get("steady", STEADY))}
 
 
 def colorize_shot_job(session_factory, sources, names, keys, hints, options: dict, cancel: CancelToken):

@@ -192,3 +192,22 @@ def test_flat_sequence_carries_region_colors(tmp_path, weights):
         want = np.median(shifted[lab == k], axis=0)
         right += np.abs(got - want).max() <= 12
     assert right >= 0.8 * len(big)
+
+
+def test_steady_colors_hold_still_areas_and_leave_changed_ones():
+    from colorpaint.core.color import rgb_to_lab
+    from colorpaint.engine.sequence import steady_colors
+
+    rng = np.random.default_rng(0)
+    frame = (rng.random((64, 64, 3)) * 60 + 100).astype(np.uint8)  # textured, so flow is sure
+    cur_in = frame.copy()
+    cur_in[:, 40:] = 20  # the right part of the picture changed (went dark)
+    prev_out = np.zeros_like(frame)
+    prev_out[:] = (200, 60, 60)  # last frame: red
+    cur_out = np.zeros_like(frame)
+    cur_out[:] = (60, 60, 200)  # the network now says blue
+    out, = steady_colors(frame, cur_in, prev_out, 1.0, cur_out)
+    lab, red, blue = rgb_to_lab(out), rgb_to_lab(prev_out), rgb_to_lab(cur_out)
+    assert np.abs(lab[10:50, 5:25, 1:] - red[10:50, 5:25, 1:]).max() < 3  # still: keeps red chroma
+    assert np.abs(lab[10:50, 5:25, 0] - blue[10:50, 5:25, 0]).max() < 3  # with the current lightness
+    assert np.array_equal(out[10:50, 50:60], cur_out[10:50, 50:60])  # changed: the network's colors
