@@ -57,12 +57,14 @@ def quality_tables(q):
     out.append("")
     seq = {k: v for k, v in q.items() if k.startswith("seq/")}
     if seq:
-        out += ["#### Val sequences (grayscale input, each frame conditioned on the previous output, no key)", "",
-                "| method | PSNR (dB) | ΔE00 | flicker (output change − true change) |", "| --- | --- | --- | --- |"]
+        out += ["#### Val sequences, no key (grayscale input; `temporal` as the shot job runs it, `auto` frame by frame)", "",
+                "| method | PSNR (dB) | ΔE00 | flicker, mean over shots | mean over shots of abs(flicker) ↓ |", "| --- | --- | --- | --- | --- |"]
         for k, v in seq.items():
             r = v.get("gray")
             if r:
-                out.append(f"| {k[4:]} | {r['psnr']:.2f} | {r['de00']:.2f} | {r.get('flicker', float('nan')):+.2f} |")
+                fa = r.get("flicker_abs")
+                out.append(f"| {k[4:]} | {r['psnr']:.2f} | {r['de00']:.2f} | {r.get('flicker', float('nan')):+.2f} | "
+                           + (f"{fa:.2f}" if fa is not None else "n/a") + " |")
         out.append("")
     return out
 
