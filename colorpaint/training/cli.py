@@ -40,6 +40,7 @@ def build_parser():
     p.add_argument("--objective", default="{}", help="loss settings, JSON (e.g. {\"gan\": \"wgan-gp\"})")
     p.add_argument("--gan", choices=["gan", "wgan-gp"], help="adversarial loss (GAN families)")
     p.add_argument("--vgg19", help="VGG19 state-dict for the temporal model's content/style losses")
+    p.add_argument("--ema", type=float, default=0.999, help="decay of the weight average that is validated and exported (0: off)")
     p.add_argument("--version", default="")
     return p
 
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
     cfg = TrainConfig(model=args.model, data=args.data, out=args.out, steps=args.steps, size=args.size, scale=args.scale, batch=args.batch,
                       lr=args.lr, init=args.init, resume=args.resume, val_every=args.val_every, val_items=args.val_items, device=args.device,
                       threads=args.threads, seed=args.seed, tiny=args.tiny, max_items=args.max_items, progress=args.progress,
-                      net_config=json.loads(args.net), objective=objective, version=args.version, recipe=recipe)
+                      net_config=json.loads(args.net), objective=objective, version=args.version, recipe=recipe, ema=args.ema)
     emit = lambda rec: print(json.dumps(rec), flush=True)
     stop = StopFlag()
 

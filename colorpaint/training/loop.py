@@ -43,6 +43,7 @@ class TrainConfig:
     tiny: bool = False
     max_items: int | None = None
     val_frac: float = 0.1  # share of sources (authors, shots) held out when the data has no split
+    ema: float = 0.999  # exported and validated weights: exponential moving average of the trained ones (0: off)
     progress: str = "text"
     net_config: dict = field(default_factory=dict)
     objective: dict = field(default_factory=dict)
@@ -109,6 +110,11 @@ class Trainer:
             self._init_stats(net, stills)
         self.net = net.to(self.device)
         self.obj = OBJECTIVES[cfg.model](self.net, cfg.lr, self.device, cfg.objective)
+        self.ema, self.ema_n = None, 0
+        if cfg.ema > 0:
+            import copy
+
+            self.ema = copy.deepcopy(self.net).eval().requires_grad_(False)
         if self.world > 1:  # same start on every process
             for m in self.obj.modules().values():
                 for t in list(m.parameters()) + list(m.buffers()):
@@ -131,6 +137,24 @@ class Trainer:
             rgb[torch.from_numpy(filled)] = torch.from_numpy((h_sums[filled] / h_counts[filled, None] / 255.0).astype(np.float32))
             net.bin_rgb.copy_(rgb)
 
+    def update_ema(self) -> None:
+        """Move the averaged weights toward the trained ones. The decay ramps up from 0.1
+        (``(1 + n) / (10 + n)``), so a short fine-tune is not held back by its start."""
+        if self.ema is None:
+            return
+        self.ema_n += 1
+        d = min(self.cfg.ema, (1 + self.ema_n) / (10 + self.ema_n))
+        with torch.no_grad():
+            for pe, p in zip(self.ema.parameters(), self.net.parameters()):
+                pe.mul_(d).add_(p.detach(), alpha=1 - d)
+            for be, b in zip(self.ema.buffers(), self.net.buffers()):
+                be.copy_(b)
+
+    @property
+    def eval_net(self) -> torch.nn.Module:
+        """The network that is validated and exported: the average when there is one."""
+        return self.ema if self.ema is not None else self.net
+
     # ------------------------------------------------------------- checkpoints
     @property
     def ckpt_path(self) -> Path:
@@ -144,6 +168,8 @@ class Trainer:
             state[k] = m.state_dict()
         for k, o in self.obj.optimizers().items():
             state[k] = o.state_dict()
+        if self.ema is not None:
+            state["ema"], state["ema_n"] = self.ema.state_dict(), self.ema_n
         _atomic_write(self.ckpt_path, lambda fh: torch.save(state, fh))
         cfg = json.dumps(asdict(self.cfg) | {"net_config": self.net.config}, indent=2, default=str)
         _atomic_write(self.out / "config.json", lambda fh: fh.write(cfg.encode()))
@@ -160,26 +186,36 @@ class Trainer:
         for k, o in self.obj.optimizers().items():
             if k in state:
                 o.load_state_dict(state[k])
+        if self.ema is not None:
+            if "ema" in state:  # else (an older checkpoint) the average starts from the loaded weights
+                self.ema.load_state_dict(state["ema"])
+                self.ema_n = int(state.get("ema_n", 0))
+            else:
+                self.ema.load_state_dict(self.net.state_dict())
         return int(state["step"]), json.loads(state.get("history", "[]"))
 
     def export(self, step: int, metrics: dict, history: list) -> Path:
         meta = {"trained": True, "version": self.cfg.version or time.strftime("%Y%m%d-%H%M"), "steps": step,
                 "recipe": self.cfg.recipe or f"colorpaint-train --model {self.cfg.model}", "metrics": {"train-val": metrics},
                 "data": [str(d) for d in self.cfg.data], "date": time.strftime("%Y-%m-%d %H:%M"), "size": self.cfg.size, **self.base}
-        self.net.eval()
-        path = save_weights(self.out / f"{self.cfg.model}.safetensors", self.net, meta)
-        self.net.train()
+        net = self.eval_net
+        was_training = net.training
+        net.eval()
+        path = save_weights(self.out / f"{self.cfg.model}.safetensors", net, meta)
+        net.train(was_training)
         return path
 
     # -------------------------------------------------------------- validation
     def validate(self, val_batch: dict, step: int) -> tuple[dict, Path]:
         from ..core import metrics as M
 
-        self.net.eval()
+        net = self.eval_net
+        was_training = net.training
+        net.eval()
         with torch.no_grad():
             b = {k: torch.from_numpy(v).to(self.device) for k, v in val_batch.items()}
-            pred = self.obj.predict(b).float().cpu().numpy()
-        self.net.train()
+            pred = net(b["L"], b["kind"], b["hints"], b["prev"]).float().cpu().numpy()
+        net.train(was_training)
         ps, ss, ds, rows = [], [], [], []
         for i in range(pred.shape[0]):
             lab_p = net_to_lab(pred[i].transpose(1, 2, 0))
@@ -235,6 +271,7 @@ class Trainer:
                 break
             batch = sampler.batch(cfg.batch)
             losses = self.obj.step(batch, sync)
+            self.update_ema()
             step += 1
             for k, v in losses.items():
                 losses_acc.setdefault(k, []).append(v)

@@ -1,8 +1,7 @@
 """The losses of each paper, as one objective per family.
 
 An objective owns the optimisers (and critic, for GAN families) and turns a batch into a
-training step: ``step(batch) -> {loss name: value}``. ``predict(batch)`` gives the Lab
-output (network scaling) used for validation.
+training step: ``step(batch) -> {loss name: value}``.
 """
 from __future__ import annotations
 
@@ -74,9 +73,6 @@ class Objective:
         if self.opt_d is not None:
             o["opt_d"] = self.opt_d
         return o
-
-    def predict(self, b):
-        return self.net(b["L"], b["kind"], b["hints"], b["prev"])
 
     def _step(self, loss, opt, params, sync):
         opt.zero_grad(set_to_none=True)

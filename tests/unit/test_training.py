@@ -129,3 +129,20 @@ def test_de00_term_lowers_color_difference(name, tmp_path):
     batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
     d = [obj.step(batch, lambda p: None)["de00"] for _ in range(25)]
     assert np.isfinite(d).all() and np.mean(d[-3:]) < 0.8 * np.mean(d[:3]), d
+
+
+def test_exported_weights_are_the_average_and_resume_keeps_it(tmp_path):
+    from colorpaint.training.loop import Trainer, TrainConfig
+
+    data = write_pairs(tmp_path / "pairs", n=4, size=(64, 64))
+    cfg = dict(model="auto", data=[data], out=str(tmp_path / "run"), size=48, scale=64, batch=2, val_every=3, val_items=2,
+               tiny=True, threads=1, lr=3e-3)
+    tr = Trainer(TrainConfig(steps=6, **cfg), emit=lambda rec: None)
+    tr.fit()
+    exported, _ = load_weights(tmp_path / "run" / "auto.safetensors", family="auto")
+    ema, raw = tr.ema.state_dict(), tr.net.state_dict()
+    k = next(k for k, v in raw.items() if v.dtype.is_floating_point and v.ndim == 4)
+    assert torch.allclose(exported.state_dict()[k], ema[k]) and not torch.allclose(ema[k], raw[k])
+    tr2 = Trainer(TrainConfig(steps=7, resume=True, **cfg), emit=lambda rec: None)
+    tr2.fit()
+    assert tr2.ema_n == 7  # the average went on from the checkpoint, not from scratch
