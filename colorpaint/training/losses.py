@@ -214,7 +214,7 @@ class TemporalObjective(Objective):
     norm) + content + style (VGG19, when a state-dict is supplied) + L1; weights 1, 1, 1000,
     10. Without VGG19 weights, critic feature matching stands in for content and style."""
 
-    de00_weight = 0.3
+    de00_weight = 1.0
 
     uses_critic = True
 
