@@ -186,6 +186,8 @@ class Trainer:
         for k, o in self.obj.optimizers().items():
             if k in state:
                 o.load_state_dict(state[k])
+                for g in o.param_groups:  # the learning rate asked for now, not the saved one
+                    g["lr"] = self.cfg.lr
         if self.ema is not None:
             if "ema" in state:  # else (an older checkpoint) the average starts from the loaded weights
                 self.ema.load_state_dict(state["ema"])

@@ -146,3 +146,15 @@ def test_exported_weights_are_the_average_and_resume_keeps_it(tmp_path):
     tr2 = Trainer(TrainConfig(steps=7, resume=True, **cfg), emit=lambda rec: None)
     tr2.fit()
     assert tr2.ema_n == 7  # the average went on from the checkpoint, not from scratch
+
+
+def test_resume_takes_the_new_learning_rate(tmp_path):
+    from colorpaint.training.loop import Trainer, TrainConfig
+
+    data = write_pairs(tmp_path / "pairs", n=4, size=(64, 64))
+    cfg = dict(model="auto", data=[data], out=str(tmp_path / "run"), size=48, scale=64, batch=2, val_every=2, val_items=2,
+               tiny=True, threads=1)
+    Trainer(TrainConfig(steps=2, lr=3e-3, **cfg), emit=lambda rec: None).fit()
+    tr = Trainer(TrainConfig(steps=3, lr=1e-4, resume=True, **cfg), emit=lambda rec: None)
+    tr.fit()
+    assert all(g["lr"] == 1e-4 for g in tr.obj.opt.param_groups)
