@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _shots as shots
 from _shots import ROOT, find_weights
 
 SHOT = Path("/work/shared/data/sequences/toasttv_beach_surfing_s00")
@@ -74,12 +75,7 @@ def main() -> int:
     colors = make_input_shot(args.shot, work, args.frames, args.kind)
 
     def wait(cond, timeout=600.0):
-        t0 = time.time()
-        while not cond():
-            if time.time() - t0 > timeout:
-                raise TimeoutError("timed out")
-            QCoreApplication.processEvents()
-            QThread.msleep(20)
+        shots.wait(app, cond, timeout)
 
     win = MainWindow(prefs=Preferences(autosave_minutes=0), weights={"temporal": weights} if weights else {})
     win.prompts.save_changes = lambda name: "discard"
