@@ -134,6 +134,7 @@ class ShotController(QObject):
         pn.shotChosen.connect(self._choose_shot)
         pn.fpsChanged.connect(self._fps_changed)
         pn.thresholdChanged.connect(self._threshold_changed)
+        pn.steadyChanged.connect(self._steady_changed)
         pn.exportRequested.connect(self.export_dialog)
         pn.importRequested.connect(lambda kind: self.import_folder_dialog() if kind == "folder" else self.import_video_dialog())
         pn.colorize_shot_button.clicked.connect(self.colorize_shot)
@@ -189,6 +190,7 @@ class ShotController(QObject):
         pn.set_shots([f"{s.name}  ({len(s.frames)})" for s in p.shots], self.shot_index)
         pn.set_fps(shot.fps)
         pn.set_threshold(self.threshold())
+        pn.set_steady(self._steady())
         aspect = None
         cur = p.current_frame
         if cur is not None:
@@ -253,6 +255,15 @@ class ShotController(QObject):
     def _fps_changed(self, fps: float) -> None:
         if self.shot is not None:
             self.project.set_shot_fps(self.shot, fps)
+
+    def _steady(self) -> float:
+        from ..engine.sequence import STEADY
+
+        return float(self.project.settings.get("steady", STEADY)) if self.project else STEADY
+
+    def _steady_changed(self, v: float) -> None:
+        if self.project is not None:
+            self.project.set_setting("steady", float(v))
 
     def _threshold_changed(self, t: float) -> None:
         if self.project is not None:

@@ -173,6 +173,7 @@ class TimelinePanel(QWidget):
     shotChosen = Signal(int)
     fpsChanged = Signal(float)
     thresholdChanged = Signal(float)
+    steadyChanged = Signal(float)
     exportRequested = Signal(str)  # png | mp4 | ora
     importRequested = Signal(str)  # folder | video
 
@@ -192,7 +193,7 @@ class TimelinePanel(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the strip (Space must not click a button)
             return b
 
-        self.import_button = button("Import shot", "importShotButton", "Add a folder of frames or a video to the project as a shot")
+        self.import_button = button("Import", "importShotButton", "Add a folder of frames or a video to the project as a shot")
         m = QMenu(self.import_button)
         m.addAction("Folder of frames…", lambda: self.importRequested.emit("folder"))
         m.addAction("Video…", lambda: self.importRequested.emit("video"))
@@ -201,7 +202,10 @@ class TimelinePanel(QWidget):
         self.shot_picker.setObjectName("shotPicker")
         self.shot_picker.setToolTip("The shot shown in the timeline")
         self.shot_picker.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.shot_picker.setMinimumWidth(150)
+        self.shot_picker.setMinimumWidth(100)
+        # long shot names must not widen the window: the list shows them whole when opened
+        self.shot_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.shot_picker.setMinimumContentsLength(8)
         self.shot_picker.activated.connect(self.shotChosen)
         self.play_button = button("▶", "playButton", "Play the shot at its frame rate (Space)", True, QToolButton)
         self.play_button.toggled.connect(self._play)
@@ -230,18 +234,28 @@ class TimelinePanel(QWidget):
         self.progress.setMaximumWidth(180)
         self.progress.setFormat("%p %")
         self.progress.setVisible(False)
+        self.steady_spin = QDoubleSpinBox(self)
+        self.steady_spin.setObjectName("steadySpin")
+        self.steady_spin.setRange(0.0, 1.0)
+        self.steady_spin.setSingleStep(0.05)
+        self.steady_spin.setDecimals(2)
+        self.steady_spin.setPrefix("steady ")
+        self.steady_spin.setToolTip("How far areas that do not move keep the previous frame's colors when the shot is "
+                                    "colorized (0: every frame as the model colors it)")
+        self.steady_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.steady_spin.valueChanged.connect(lambda v: self.steadyChanged.emit(float(v)))
         self.threshold_spin = QDoubleSpinBox(self)
         self.threshold_spin.setObjectName("driftThreshold")
         self.threshold_spin.setRange(0.5, 100)
         self.threshold_spin.setDecimals(1)
-        self.threshold_spin.setPrefix("flag Δ > ")
+        self.threshold_spin.setPrefix("flag > ")
         self.threshold_spin.setToolTip("Frames whose drift (color change where the line art did not change, in Lab ab units) "
                                        "is above this are flagged for review")
         self.threshold_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.threshold_spin.valueChanged.connect(self._threshold_edited)
-        self.review_button = button("Next flagged", "nextFlaggedButton", "Go to the next frame flagged for review")
+        self.review_button = button("Next flag", "nextFlaggedButton", "Go to the next frame flagged for review")
         self.review_button.clicked.connect(self.next_flagged)
-        self.export_button = button("Export shot", "exportShotButton", "Write the shot as PNG frames, an MP4 video or layered ORA files")
+        self.export_button = button("Export", "exportShotButton", "Write the shot as PNG frames, an MP4 video or layered ORA files")
         m = QMenu(self.export_button)
         m.addAction("PNG sequence…", lambda: self.exportRequested.emit("png"))
         m.addAction("MP4 video…", lambda: self.exportRequested.emit("mp4"))
@@ -250,11 +264,12 @@ class TimelinePanel(QWidget):
 
         top = QHBoxLayout()
         top.setContentsMargins(4, 2, 4, 0)
-        top.setSpacing(5)
+        top.setSpacing(3)
         for w in (self.import_button, self.shot_picker, self.play_button, self.position_label, self.fps_spin, self.onion_toggle):
             top.addWidget(w)
         top.addSpacing(10)
-        for w in (self.mark_key_button, self.mark_corrected_button, self.colorize_shot_button, self.cancel_shot_button, self.progress):
+        for w in (self.mark_key_button, self.mark_corrected_button, self.colorize_shot_button, self.steady_spin, self.cancel_shot_button,
+                  self.progress):
             top.addWidget(w)
         top.addStretch(1)
         for w in (self.threshold_spin, self.review_button, self.export_button):
@@ -350,6 +365,11 @@ class TimelinePanel(QWidget):
         self.fps_spin.blockSignals(False)
         if self.play_timer.isActive():
             self.play_timer.setInterval(round(1000 / self.fps))
+
+    def set_steady(self, v: float) -> None:
+        self.steady_spin.blockSignals(True)
+        self.steady_spin.setValue(float(v))
+        self.steady_spin.blockSignals(False)
 
     def set_threshold(self, t: float) -> None:
         self.threshold_spin.blockSignals(True)

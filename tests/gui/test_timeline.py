@@ -315,14 +315,15 @@ def test_cli_sequence_and_window_give_the_same_frames(qtbot, tmp_path, shot_fold
     hints_dir = tmp_path / "hints"
     save_image(hints_dir / f"{shot.frames[4].name}.png", p.hints(shot.frames[4]))
     save_image(tmp_path / "key.png", key)
+    win.shots.panel.steady_spin.setValue(0.5)  # the artist's steadiness, as the CLI's --steady
 
     assert win.shots.colorize_shot()
     qtbot.waitUntil(lambda: not win.shots.busy, timeout=60000)
     o = shot_options(p, win.prefs, win.model_weights)
-    assert o["model"] == "temporal" and o["weights"] == str(weights)
+    assert o["model"] == "temporal" and o["weights"] == str(weights) and o["steady"] == 0.5
     out = tmp_path / "cli_out"
     argv = ["sequence", str(shot_folder), "-o", str(out), "--model", o["model"], "--weights", o["weights"], "--device", "cpu",
-            "--input-kind", o["input_kind"], "--work-size", str(o["work_size"]), "--anchor", str(o["anchor"]), "--gap", str(o["gap"]),
+            "--input-kind", o["input_kind"], "--work-size", str(o["work_size"]), "--anchor", str(o["anchor"]), "--gap", str(o["gap"]), "--steady", str(o["steady"]),
             "--key", f"{shot.frames[1].name}={tmp_path / 'key.png'}", "--hints-dir", str(hints_dir)]
     assert cli.main(argv) == 0
     for f in shot.frames:
