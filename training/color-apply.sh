@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recipe for resources/models/color-apply.safetensors. Resumable: run it again to continue.
-# The bundled file was trained in several sessions (phases, CIEDE2000 weights, averaging and
+# The bundled file was trained in several resumed runs (phases, CIEDE2000 weights, averaging and
 # learning rate per step range: training/README.md); this is the command of the last phase.
 set -euo pipefail
 DATA=${DATA:-../shared/data}
