@@ -88,19 +88,30 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
     return out
 
 
-def warp_previous(prev_rgb: np.ndarray, prev_L: np.ndarray, cur_L: np.ndarray) -> np.ndarray:
-    """Carry the previous frame's colors onto the current one by DIS optical flow.
-
-    ``prev_L``/``cur_L``: HxW uint8 luminance of the two inputs; returns HxWx3 uint8 RGB.
-    """
+def flow_maps(prev_L: np.ndarray, cur_L: np.ndarray):
+    """DIS optical flow from the current frame back to the previous one, as ``cv2.remap``
+    maps ``(x, y)``; None when DIS refuses the frames (very small or thin ones).
+    ``prev_L``/``cur_L``: HxW uint8 luminance of the two inputs."""
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     try:
         flow = dis.calc(cur_L, prev_L, None)
-    except cv2.error:  # DIS refuses very small or thin frames: carry colors without motion
-        return prev_rgb.copy()
+    except cv2.error:
+        return None
     h, w = cur_L.shape
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(prev_rgb, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return gx + flow[..., 0], gy + flow[..., 1]
+
+
+def warp_previous(prev_rgb: np.ndarray, prev_L: np.ndarray, cur_L: np.ndarray, maps=None) -> np.ndarray:
+    """Carry the previous frame's colors onto the current one by DIS optical flow.
+
+    ``prev_L``/``cur_L``: HxW uint8 luminance of the two inputs; returns HxWx3 uint8 RGB.
+    ``maps``: :func:`flow_maps` of the same pair, when the caller warps several images.
+    """
+    maps = flow_maps(prev_L, cur_L) if maps is None else maps
+    if maps is None:  # no flow: carry colors without motion
+        return prev_rgb.copy()
+    return cv2.remap(prev_rgb, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _resize(a: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -190,17 +201,22 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     if not m.any():
         return lab
     labels, _ = segment(gray, gap_close=2, min_area=None)
-    hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3]))
-    vals, covered = nearest_in_region(labels, m, hint_lab)
-    if only_agreeing:
+    hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
+    hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
+    if only_agreeing:  # regions whose hints disagree are left out before spreading
         hm = m & (labels > 0)
-        n = int(labels.max()) + 1
+        if not hm.any():  # every hint sits on a line
+            return lab
+        lab_ids, vals_m = labels[hm], hint_lab[hm]
+        n = int(lab_ids.max()) + 1
         hi = np.full((n, 3), -np.inf, np.float32)
         lo = np.full((n, 3), np.inf, np.float32)
-        np.maximum.at(hi, labels[hm], hint_lab[hm])
-        np.minimum.at(lo, labels[hm], hint_lab[hm])
+        np.maximum.at(hi, lab_ids, vals_m)
+        np.minimum.at(lo, lab_ids, vals_m)
         mixed = ((hi - lo) > 6.0).any(1)
-        covered &= ~mixed[labels]
+        m = hm.copy()
+        m[hm] = ~mixed[lab_ids]
+    vals, covered = nearest_in_region(labels, m, hint_lab)
     out = lab.copy()
     out[covered] = vals[covered]
     return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
 from .jobs import CancelToken, Progress
-from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, warp_previous
+from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, flow_maps, warp_previous
 
 
 def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, cur_out: np.ndarray) -> float:
@@ -24,8 +24,9 @@ def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, c
     so motion alone does not count as drift.
     """
     pl, cl = rgb_to_luma(prev_in), rgb_to_luma(cur_in)
-    warped = warp_previous(prev_out, pl, cl)
-    warped_in = warp_previous(prev_in, pl, cl)
+    maps = flow_maps(pl, cl)
+    warped = warp_previous(prev_out, pl, cl, maps)
+    warped_in = warp_previous(prev_in, pl, cl, maps)
     still = np.abs(rgb_to_luma(warped_in).astype(np.int16) - cl.astype(np.int16)) < 8
     if still.sum() < 16:
         return 0.0
@@ -47,10 +48,11 @@ def steady_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray,
     moved or changed keep the network's new colors. All HxWx3 uint8 RGB.
     """
     pl, cl = rgb_to_luma(prev_in), rgb_to_luma(cur_in)
-    still = np.abs(rgb_to_luma(warp_previous(prev_in, pl, cl)).astype(np.int16) - cl.astype(np.int16)) < 8
+    maps = flow_maps(pl, cl)  # one flow for both warps
+    still = np.abs(rgb_to_luma(warp_previous(prev_in, pl, cl, maps)).astype(np.int16) - cl.astype(np.int16)) < 8
     if not still.any():
         return list(outs)
-    ab_c = rgb_to_lab(warp_previous(prev_out, pl, cl))[..., 1:][still]
+    ab_c = rgb_to_lab(warp_previous(prev_out, pl, cl, maps))[..., 1:][still]
     adjusted = []
     for out in outs:
         lab = rgb_to_lab(out)

@@ -129,3 +129,13 @@ def test_agreeing_hints_own_their_region_and_disagreeing_ones_leave_it_to_the_ne
     red = rgb_to_lab(np.array([[[220, 20, 20]]], np.uint8))[0, 0]
     assert np.allclose(out[2:38, 2:38], red, atol=0.5)  # the whole left box, flat
     assert np.allclose(out[2:38, 42:78], net[2:38, 42:78])  # the network's own split
+
+
+def test_hints_only_on_lines_change_nothing():
+    from colorpaint.engine.pipeline import _hints_own_their_regions
+
+    gray, _ = _open_box_with_red_and_blue_strokes()
+    hints = np.zeros((40, 60, 4), np.uint8)
+    hints[0, 10:20] = (220, 20, 20, 255)  # on the top line only
+    lab = np.full((40, 60, 3), 50.0, np.float32)
+    assert np.array_equal(_hints_own_their_regions(lab, gray, hints), lab)
