@@ -108,22 +108,24 @@ def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
 
 
 def spread_hints(line: np.ndarray, hints_net: np.ndarray, gap_close: int = 1) -> np.ndarray:
-    """Spread the hints over their closed line-art regions: ``4xHxW float32``.
+    """Spread the hints over their line-art regions: ``4xHxW float32``.
 
     ``line``: HxW uint8 line art; ``hints_net``: 4xHxW from :func:`hints_to_net`. Every
     pixel of a region that holds hints takes the (network-scaled Lab) color of the nearest
-    hint inside that region, and mask 1: a flood fill that splits an open shape between
-    its strokes. The networks take it as an extra input and learn where to follow it and
-    where lines are open or shading changes the color.
+    hint inside that region, and mask 1. "Nearest" is measured along paths that go around
+    the lines and avoid squeezing through gaps (:func:`~.regions.geodesic_nearest`), so a
+    stroke inside an open shape fills that shape and a stroke on the page stays on the page.
+    The networks take it as an extra input and learn where to follow it and where lines
+    are open or shading changes the color.
     """
-    from .regions import nearest_in_region, segment
+    from .regions import geodesic_nearest, segment
 
     out = np.zeros_like(hints_net)
     m = hints_net[3] > 0
     if not m.any():
         return out
     labels, _ = segment(line, gap_close=gap_close)
-    vals, covered = nearest_in_region(labels, m, np.ascontiguousarray(np.moveaxis(hints_net[:3], 0, -1)))
+    vals, covered = geodesic_nearest(labels, m, np.ascontiguousarray(np.moveaxis(hints_net[:3], 0, -1)))
     out[:3] = np.moveaxis(vals, -1, 0)
     out[3] = covered
     return out.astype(np.float32)

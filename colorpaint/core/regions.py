@@ -210,6 +210,64 @@ def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) 
     return out, covered
 
 
+def geodesic_nearest(labels: np.ndarray, mask: np.ndarray, values: np.ndarray, gap_cost: float = 100.0,
+                     gap_scale: float = 3.0, max_sweeps: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`nearest_in_region`, but "nearest" is measured along paths that go around lines.
+
+    A path may not cross a line pixel (label 0), and each step costs more the closer it runs
+    to a line: ``1 + gap_cost * exp(-d / gap_scale)``, ``d`` the distance to the nearest line
+    pixel. So in an open shape (an outline with a gap, a tiger's body that opens onto the
+    page) a stroke inside the shape reaches the whole shape before it squeezes through the
+    gap, and strokes on the page stay on the page; straight-line distance would cut across
+    the outline. Regions without marks stay uncovered. Computed by repeated raster sweeps
+    (8-neighbour chamfer) until nothing changes; ~75 ms at 256². Returns
+    ``(HxWxC float32, HxW bool covered)``.
+    """
+    h, w = labels.shape
+    out = np.zeros((h, w, values.shape[-1]), np.float32)
+    hm = mask & (labels > 0)
+    if not hm.any():
+        return out, np.zeros((h, w), bool)
+    free = labels > 0
+    d = cv2.distanceTransform(free.view(np.uint8), cv2.DIST_L2, 3)
+    cost = (1.0 + gap_cost * np.exp(-d / gap_scale)).astype(np.float32)
+    cost[~free] = np.inf
+    dist = np.where(hm, 0.0, np.inf).astype(np.float32)
+    src = np.where(hm, np.arange(h * w, dtype=np.int64).reshape(h, w), -1)
+    for _ in range(max_sweeps):
+        before = dist.copy()
+        _sweep(dist, src, cost)
+        dt, st = dist.T.copy(), src.T.copy()
+        _sweep(dt, st, np.ascontiguousarray(cost.T))
+        dist[:], src[:] = dt.T, st.T
+        if np.array_equal(before, dist):
+            break
+    covered = src >= 0
+    out[covered] = values.reshape(h * w, -1)[src[covered]]
+    return out, covered
+
+
+def _sweep(dist: np.ndarray, src: np.ndarray, cost: np.ndarray) -> None:
+    """One downward and one upward pass of row-by-row relaxation from the three neighbours above/below."""
+    h = dist.shape[0]
+    diag = np.float32(np.sqrt(2.0))
+    inf = np.array([np.inf], np.float32)
+    none = np.array([-1], np.int64)
+    for rows in (range(1, h), range(h - 2, -1, -1)):
+        step = 1 if rows.step > 0 else -1
+        for y in rows:
+            pd, ps, c = dist[y - step], src[y - step], cost[y]
+            best, bsrc = pd + c, ps
+            for sd, ss in ((np.concatenate([inf, pd[:-1]]), np.concatenate([none, ps[:-1]])),
+                           (np.concatenate([pd[1:], inf]), np.concatenate([ps[1:], none]))):
+                cand = sd + c * diag
+                m = cand < best
+                best, bsrc = np.where(m, cand, best), np.where(m, ss, bsrc)
+            m = best < dist[y]
+            dist[y] = np.where(m, best, dist[y])
+            src[y] = np.where(m, bsrc, src[y])
+
+
 def _f32_to_ordered(v: np.ndarray) -> np.ndarray:
     """float32 -> uint32 whose unsigned order is the float order (flip negatives, set sign on rest)."""
     b = v.view(np.uint32)

@@ -139,3 +139,23 @@ def test_hints_only_on_lines_change_nothing():
     hints[0, 10:20] = (220, 20, 20, 255)  # on the top line only
     lab = np.full((40, 60, 3), 50.0, np.float32)
     assert np.array_equal(_hints_own_their_regions(lab, gray, hints), lab)
+
+
+def test_a_stroke_inside_an_open_shape_fills_the_shape_not_the_page():
+    """A box whose outline has a 4 px gap, on a white page: a red stroke deep inside, a
+    blue stroke on the page right outside the far wall. Inside pixels next to that wall are
+    closer to the blue stroke in a straight line, but the blue can only reach them through
+    the gap, so the whole inside stays red and the page beyond stays blue."""
+    line = np.full((60, 80), 255, np.uint8)
+    line[10, 10:70] = line[50, 10:70] = 0
+    line[10:51, 10] = line[10:51, 69] = 0
+    line[28:32, 10] = 255  # the gap, in the left wall
+    hints = np.zeros((60, 80, 4), np.uint8)
+    hints[28:32, 14:18] = (220, 20, 20, 255)  # red, inside near the gap
+    hints[28:32, 73:77] = (20, 20, 220, 255)  # blue, on the page by the right wall
+    sp = spread_hints(line, hints_to_net(hints, 60, 80))
+    b = sp[2]
+    assert sp[3][11:50, 11:69].all()
+    inside_red = b[11:50, 11:69] > 0.3
+    assert inside_red.mean() > 0.99  # the straight-line split would give blue from x≈45 on
+    assert (b[:, 71:] < -0.3).all()
