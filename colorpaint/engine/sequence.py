@@ -17,14 +17,14 @@ from .jobs import CancelToken, Progress
 from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, flow_maps, warp_previous
 
 
-def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, cur_out: np.ndarray) -> float:
+def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, cur_out: np.ndarray, maps=None) -> float:
     """Mean chroma change (Lab ab distance) in areas whose input did not change.
 
     Inputs HxWx3 uint8 RGB; ``prev_out`` is carried onto the current frame by flow first,
-    so motion alone does not count as drift.
+    so motion alone does not count as drift. ``maps``: :func:`flow_maps` of the pair, if known.
     """
     pl, cl = rgb_to_luma(prev_in), rgb_to_luma(cur_in)
-    maps = flow_maps(pl, cl)
+    maps = flow_maps(pl, cl) if maps is None else maps
     warped = warp_previous(prev_out, pl, cl, maps)
     warped_in = warp_previous(prev_in, pl, cl, maps)
     still = np.abs(rgb_to_luma(warped_in).astype(np.int16) - cl.astype(np.int16)) < 8
@@ -40,15 +40,16 @@ def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, c
 STEADY = 0.95
 
 
-def steady_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, weight: float, *outs: np.ndarray) -> list[np.ndarray]:
+def steady_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, weight: float, *outs: np.ndarray, maps=None) -> list[np.ndarray]:
     """Hold still areas' colors: where the input did not change (after optical flow), the
     chroma of each of ``outs`` leans by ``weight`` toward ``prev_out`` carried by flow.
 
     Lightness stays each output's own, so lines and shading are untouched; areas that
-    moved or changed keep the network's new colors. All HxWx3 uint8 RGB.
+    moved or changed keep the network's new colors. All HxWx3 uint8 RGB. ``maps``:
+    :func:`flow_maps` of the pair, if known (one flow serves every warp).
     """
     pl, cl = rgb_to_luma(prev_in), rgb_to_luma(cur_in)
-    maps = flow_maps(pl, cl)  # one flow for both warps
+    maps = flow_maps(pl, cl) if maps is None else maps
     still = np.abs(rgb_to_luma(warp_previous(prev_in, pl, cl, maps)).astype(np.int16) - cl.astype(np.int16)) < 8
     if not still.any():
         return list(outs)
@@ -124,18 +125,21 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
         cancel.check()
         prev = results[p] if p is not None else None
         prev_in = frames[p] if p is not None else None
+        cur_in = frames[i]
+        # one full-size flow from the previous frame serves anchoring, steady colors and drift
+        pair_maps = flow_maps(rgb_to_luma(prev_in), rgb_to_luma(cur_in)) if prev is not None else None
         if prev is not None and key_list and anchor > 0:
             k = min(key_list, key=lambda k: abs(k - i))
             if k != p:
                 # anchor to the nearest key: blend its flow-carried colors into the condition
-                kc = warp_previous(keys[k], rgb_to_luma(frames[k]), rgb_to_luma(frames[i]))
-                pc = warp_previous(prev, rgb_to_luma(prev_in), rgb_to_luma(frames[i]))
+                kc = warp_previous(keys[k], rgb_to_luma(frames[k]), rgb_to_luma(cur_in))
+                pc = warp_previous(prev, rgb_to_luma(prev_in), rgb_to_luma(cur_in), pair_maps)
                 disagree = np.linalg.norm(rgb_to_lab(kc)[..., 1:] - rgb_to_lab(pc)[..., 1:], axis=2, keepdims=True)
                 wgt = anchor * np.clip(disagree / 20.0, 0, 1)
                 prev = (pc * (1 - wgt) + kc * wgt + 0.5).astype(np.uint8)
-                prev_in = frames[i]  # already on the current frame
+                prev_in = cur_in  # already on the current frame
         h = hints.get(i, base.hints)
-        req = replace(base, image=frames[i], hints=h, prev=prev, prev_image=prev_in)
+        req = replace(base, image=cur_in, hints=h, prev=prev, prev_image=prev_in)
         res = None
         job = colorize(session, req, cancel)
         while True:
@@ -145,18 +149,18 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
                 res = stop.value
                 break
         if steady > 0 and p is not None and results[p] is not None and not base.options.get("flat"):
-            comp, color = steady_colors(frames[p], frames[i], results[p], steady, res.composite, res.color)
+            comp, color = steady_colors(frames[p], cur_in, results[p], steady, res.composite, res.color, maps=pair_maps)
             res = replace(res, composite=comp, color=comp if res.color is res.composite else color)
         results[i] = res.composite
         if base.options.get("flat"):
             from .flat import flat_from_previous, flatten
 
             if p is not None and results[p] is not None:
-                results[i], _ = flat_from_previous(frames[p], results[p], frames[i], res.color, h, base.palette, base.options.get("gap", 2))
+                results[i], _ = flat_from_previous(frames[p], results[p], cur_in, res.color, h, base.palette, base.options.get("gap", 2))
             else:
-                results[i] = flatten(frames[i], res, h, base.palette, base.options.get("gap", 2))
+                results[i] = flatten(cur_in, res, h, base.palette, base.options.get("gap", 2))
         if p is not None and results[p] is not None:
-            drift[i] = drift_score(frames[p], frames[i], results[p], res.composite)
+            drift[i] = drift_score(frames[p], cur_in, results[p], res.composite, pair_maps)
         if i in keys:  # a key colored from its hints now anchors the frames around it
             keys[i] = results[i]
         # flat: the flat composite is the color layer too (lines included), so a viewer never shows the unflattened colors
