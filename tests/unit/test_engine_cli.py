@@ -211,3 +211,23 @@ def test_steady_colors_hold_still_areas_and_leave_changed_ones():
     assert np.abs(lab[10:50, 5:25, 1:] - red[10:50, 5:25, 1:]).max() < 3  # still: keeps red chroma
     assert np.abs(lab[10:50, 5:25, 0] - blue[10:50, 5:25, 0]).max() < 3  # with the current lightness
     assert np.array_equal(out[10:50, 50:60], cur_out[10:50, 50:60])  # changed: the network's colors
+
+
+def test_fast_guided_filter_matches_the_full_one():
+    """A big frame's upscale computes the filter on a coarser grid; colors must not move.
+    As in the engine: network colors at 128 px, a 1024 px frame, radius 2x the scale."""
+    import cv2
+    from colorpaint.engine.pipeline import guided_filter
+
+    rng = np.random.default_rng(0)
+    guide = np.full((1024, 1024), 0.95, np.float32)
+    cv2.circle(guide, (500, 520), 240, 0.4, -1)
+    cv2.rectangle(guide, (80, 80), (320, 280), 0.7, -1)
+    small = cv2.GaussianBlur(rng.random((128, 128, 3)).astype(np.float32) * 100, (0, 0), 1.0)
+    src = cv2.resize(small, (1024, 1024), interpolation=cv2.INTER_LINEAR)
+    src[guide < 0.5] += 30  # a color step along the circle's edge
+    exact = guided_filter(guide, src, 16, 1e-3)
+    fast = guided_filter(guide, src, 16, 1e-3, subsample=4)
+    assert np.abs(exact - fast).mean() < 0.5
+    assert np.percentile(np.abs(exact - fast), 99) < 3.0
+    assert fast[520, 500].mean() - fast[520, 800].mean() > 15  # the edge stays where the guide has it
