@@ -10,7 +10,10 @@ Conventions:
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import cv2
@@ -175,6 +178,31 @@ def region_median(labels: np.ndarray, values: np.ndarray,
         med_hi = _ordered_to_f32((srt[hi] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         out[has, c] = 0.5 * (med_lo.astype(np.float64) + med_hi)
     return out, counts
+
+
+_SEGMENT_CACHE: "OrderedDict[tuple, tuple[np.ndarray, int]]" = OrderedDict()
+_SEGMENT_LOCK = threading.Lock()
+
+
+def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -> tuple[np.ndarray, int]:
+    """:func:`segment` of an HxW uint8 image, remembered for the last few images.
+
+    Painting hints recolors the same line art again and again, and a shot's frame is
+    segmented again as the next frame's previous one: the lines did not change, so neither
+    do the regions (66 ms at 2048²). Keyed by a hash of the pixels; returns a copy.
+    """
+    key = (hashlib.blake2b(np.ascontiguousarray(gray).data, digest_size=16).digest(), gray.shape, gap_close, min_area)
+    with _SEGMENT_LOCK:
+        got = _SEGMENT_CACHE.get(key)
+        if got is not None:
+            _SEGMENT_CACHE.move_to_end(key)
+            return got[0].copy(), got[1]
+    labels, n = segment(gray, gap_close=gap_close, min_area=min_area)
+    with _SEGMENT_LOCK:
+        _SEGMENT_CACHE[key] = (labels.copy(), n)
+        while len(_SEGMENT_CACHE) > 4:
+            _SEGMENT_CACHE.popitem(last=False)
+    return labels, n
 
 
 def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

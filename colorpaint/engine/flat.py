@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
-from ..core.regions import fill_lines, flat_fill, paint_regions, region_median, segment, snap_regions
+from ..core.regions import fill_lines, flat_fill, paint_regions, region_median, segment_cached, snap_regions
 
 
 def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = 2):
@@ -20,7 +20,7 @@ def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarra
     to be regions take a neighbouring region's, so nothing of the raw prediction is left
     where anti-aliased ink or paper shows through the lines on top."""
     gray = rgb_to_luma(lineart_rgb)
-    labels, n = segment(gray, gap_close=gap, min_area=None)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None)
     lab = rgb_to_lab(color_rgb)
     if hints is not None:
         from ..core.hints import resize_hints
@@ -103,8 +103,8 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
     from ..core.regions import match_regions
 
     g_prev, g_cur = rgb_to_luma(prev_image), rgb_to_luma(image)
-    lp, n_p = segment(g_prev, gap_close=gap, min_area=None)
-    lc, n_c = segment(g_cur, gap_close=gap, min_area=None)
+    lp, n_p = segment_cached(g_prev, gap_close=gap, min_area=None)
+    lc, n_c = segment_cached(g_cur, gap_close=gap, min_area=None)
     prev_colors, _ = region_median(lp, rgb_to_lab(prev_result), n_p)
     carried, matched = match_regions(lp, prev_colors, lc, g_prev, g_cur)
     own, _ = region_median(lc, rgb_to_lab(color), n_c)

@@ -210,13 +210,13 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
     from ..core.hints import resize_hints
-    from ..core.regions import nearest_in_region, segment
+    from ..core.regions import nearest_in_region, segment_cached
 
     hints = resize_hints(hints, *gray.shape)
     m = hints[..., 3] > 0
     if not m.any():
         return lab
-    labels, _ = segment(gray, gap_close=2, min_area=None)
+    labels, _ = segment_cached(gray, gap_close=2, min_area=None)
     hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
     hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
     if only_agreeing:  # regions whose hints disagree are left out before spreading

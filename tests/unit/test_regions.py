@@ -177,3 +177,20 @@ def test_match_regions_flags_new_regions():
     colors, matched = R.match_regions(la, np.zeros((na + 1, 3), np.float32), lb)
     assert matched[lb[40, 40]] and matched[lb[5, 5]]
     assert not matched[lb[100, 100]]  # small new region inside the old background: flagged
+
+
+def test_segment_cached_gives_the_same_regions_and_private_copies():
+    from colorpaint.core.regions import segment, segment_cached
+
+    line = np.full((60, 80), 255, np.uint8)
+    line[30, :] = 0
+    a, na = segment_cached(line, gap_close=2)
+    b, nb = segment_cached(line, gap_close=2)
+    ref, nref = segment(line, gap_close=2)
+    assert na == nb == nref == 2 and np.array_equal(a, ref) and np.array_equal(b, ref)
+    a[:] = 0  # a caller scribbling on its labels does not change what the next one gets
+    c, _ = segment_cached(line, gap_close=2)
+    assert np.array_equal(c, ref)
+    line2 = line.copy()
+    line2[:, 40] = 0  # other lines: other regions
+    assert segment_cached(line2, gap_close=2)[1] == 4
