@@ -85,7 +85,7 @@ class AutoObjective(Objective):
     """varga2017: class-rebalanced cross entropy on a (33 bins) and b (20 bins); L1 on L;
     plus the plain (unweighted) cross entropy, see below."""
 
-    de00_weight = 0.3
+    de00_weight = 6.0
 
     def step(self, batch, sync):
         b = _t(batch, self.device)
@@ -124,7 +124,7 @@ class HistogramObjective(Objective):
     """fu-wang-liu: hint generator (cross entropy over the 512 bins) and a color predictor
     trained with L1 + adversarial loss, Gaussian noise on the critic's input; WGAN-GP option."""
 
-    de00_weight = 1.0
+    de00_weight = 10.0
 
     uses_critic = True
 
@@ -178,7 +178,7 @@ class ColorApplyObjective(Objective):
     """webtoon: applier L2 on ground truth ab with dropout keep 0.01; coloring network L2
     ("color generator loss") plus the applier's L2 on its sparsified proposals ("color loss")."""
 
-    de00_weight = 0.015
+    de00_weight = 0.03
 
     def step(self, batch, sync):
         b = _t(batch, self.device)
@@ -214,7 +214,7 @@ class TemporalObjective(Objective):
     norm) + content + style (VGG19, when a state-dict is supplied) + L1; weights 1, 1, 1000,
     10. Without VGG19 weights, critic feature matching stands in for content and style."""
 
-    de00_weight = 1.0
+    de00_weight = 8.0
 
     uses_critic = True
 
