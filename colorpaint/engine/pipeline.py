@@ -18,6 +18,7 @@ import torch
 from ..core.color import L_to_net, lab_to_rgb, luma_to_L, net_to_lab, rgb_to_lab, rgb_to_luma
 from ..core.hints import hint_inputs, hints_to_net
 from ..core.lineart import detect_kind
+from ..models import registry
 from .jobs import CancelToken, Progress
 
 DEFAULT_WORK_SIZE = 256
@@ -136,8 +137,9 @@ def _resize(a: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def prepare(req: ColorizeRequest, multiple: int, kind: str):
-    """Network inputs at the working resolution, as numpy arrays (channels first)."""
+def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = True):
+    """Network inputs at the working resolution, as numpy arrays (channels first).
+    ``takes_hints=False``: the network ignores hints (``auto``), so they are not spread for it."""
     img = req.image
     h, w = img.shape[:2]
     wh, ww, ph, pw = working_shape(h, w, req.work_size, multiple)
@@ -145,7 +147,8 @@ def prepare(req: ColorizeRequest, multiple: int, kind: str):
     small = _resize(gray, ww, wh)
     pad = ((0, ph - wh), (0, pw - ww))
     L = np.pad(L_to_net(luma_to_L(small)), pad, mode="edge")[None]
-    hints = hint_inputs(small if kind == "lineart" else None, hints_to_net(req.hints, wh, ww))
+    hints_net = hints_to_net(req.hints, wh, ww)
+    hints = hint_inputs(small if kind == "lineart" else None, hints_net) if takes_hints else np.concatenate([hints_net, np.zeros_like(hints_net)], 0)
     hints = np.pad(hints, ((0, 0),) + pad)
     prev = np.zeros((4, ph, pw), np.float32)
     if req.prev is not None:
@@ -275,7 +278,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     kind = resolve_kind(req.image, req.input_kind)
     loaded = session.get(req.model, req.weights)
     cancel.check()
-    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind)
+    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints="hints" in registry.spec(loaded.name).inputs)
     cancel.check()
     yield Progress(0.2, f"running {req.model} on {loaded.device_name}")
     with session.lock:
