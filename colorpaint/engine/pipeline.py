@@ -8,8 +8,11 @@ input keeps its own lightness; line art keeps its lines on top of the color.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -287,4 +290,57 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     cancel.check()
     yield Progress(0.85, "finishing")
     composite, color = finish(req, out, kind, size)
+    takes_hints = "hints" in registry.spec(loaded.name).inputs
+    if (kind == "lineart" and takes_hints and req.hints is not None and (req.hints[..., 3] > 0).any()
+            and req.options.get("hint_reach", "regions") == "regions" and req.prev is None):
+        # strokes color their own shapes: closed regions without a hint keep the colors the
+        # network gives them with no hints at all (else one stroke tints the whole picture)
+        plain = _unhinted_result(session, loaded, req, kind)
+        cancel.check()
+        composite, color = _keep_unhinted_regions(req, composite, color, *plain)
     return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name)
+
+
+_PLAIN_CACHE: "OrderedDict[tuple, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
+_PLAIN_LOCK = threading.Lock()
+
+
+def _unhinted_result(session, loaded, req: ColorizeRequest, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(composite, color) of ``req`` without hints; remembered for the last few images, so
+    painting stroke after stroke on one drawing runs the network once per stroke."""
+    key = (hashlib.blake2b(np.ascontiguousarray(req.image).data, digest_size=16).digest(), req.image.shape, loaded.name,
+           str(loaded.weights), req.work_size, tuple(req.palette), tuple(sorted((k, str(v)) for k, v in req.options.items())))
+    with _PLAIN_LOCK:
+        got = _PLAIN_CACHE.get(key)
+        if got is not None:
+            _PLAIN_CACHE.move_to_end(key)
+            return got
+    plain = replace(req, hints=None)
+    L, kind_v, hints, prev, size = prepare(plain, loaded.multiple, kind)
+    with session.lock:
+        loaded.set_palette(plain.palette)
+        out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+    got = finish(plain, out, kind, size)
+    with _PLAIN_LOCK:
+        _PLAIN_CACHE[key] = got
+        while len(_PLAIN_CACHE) > 3:
+            _PLAIN_CACHE.popitem(last=False)
+    return got
+
+
+def _keep_unhinted_regions(req: ColorizeRequest, composite, color, plain_composite, plain_color):
+    """Closed line-art regions (gaps up to 2 px closed) that hold no hint take the no-hint colors."""
+    from ..core.hints import resize_hints
+    from ..core.regions import segment_cached
+
+    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None)
+    hm = resize_hints(req.hints, *labels.shape)[..., 3] > 0
+    hinted = np.zeros(n + 1, bool)
+    hinted[np.unique(labels[hm])] = True
+    keep = (labels > 0) & ~hinted[labels]
+    if not keep.any():
+        return composite, color
+    composite, color = composite.copy(), color.copy()
+    composite[keep] = plain_composite[keep]
+    color[keep] = plain_color[keep]
+    return composite, color

@@ -231,3 +231,26 @@ def test_fast_guided_filter_matches_the_full_one():
     assert np.abs(exact - fast).mean() < 0.5
     assert np.percentile(np.abs(exact - fast), 99) < 3.0
     assert fast[520, 500].mean() - fast[520, 800].mean() > 15  # the edge stays where the guide has it
+
+
+@pytest.mark.parametrize("model", ["histogram", "color-apply"])
+def test_a_stroke_in_one_shape_leaves_other_closed_shapes_alone(model):
+    """With the bundled weights: one blue stroke inside the left circle. The right circle,
+    which holds no stroke, keeps the colors it gets with no hints at all (the networks alone
+    would tint it blue too); the stroked circle takes the stroke's color."""
+    import cv2
+
+    line = np.full((96, 160), 255, np.uint8)
+    cv2.circle(line, (40, 48), 25, 0, 2)
+    cv2.circle(line, (120, 48), 25, 0, 2)
+    img = np.repeat(line[..., None], 3, 2)
+    hints = np.zeros((96, 160, 4), np.uint8)
+    hints[44:52, 36:44] = (30, 60, 220, 255)
+    s = Session("cpu")
+    run = lambda **kw: jobs.run(colorize(s, ColorizeRequest(img, model=model, input_kind="lineart", **kw))).color
+    plain, hinted = run(), run(hints=hints)
+    right = (slice(35, 62), slice(107, 134))  # inside the right circle
+    assert np.array_equal(hinted[right], plain[right])
+    assert np.abs(hinted[48, 40].astype(int) - (30, 60, 220)).max() <= 3
+    network = run(hints=hints, options={"hint_reach": "network"})
+    assert not np.array_equal(network[right], plain[right])  # the option that lets the network reach everywhere
