@@ -10,16 +10,14 @@ Conventions:
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-from collections import OrderedDict
 from typing import Sequence
 
 import cv2
 import numpy as np
 
 from .color import rgb_to_lab
+from .memo import Recent, pixels_key
 from .metrics import delta_e2000
 
 _OTSU_CLAMP = (64, 200)  # keeps Otsu sane on near-blank or grey-shaded line art
@@ -180,8 +178,7 @@ def region_median(labels: np.ndarray, values: np.ndarray,
     return out, counts
 
 
-_SEGMENT_CACHE: "OrderedDict[tuple, tuple[np.ndarray, int]]" = OrderedDict()
-_SEGMENT_LOCK = threading.Lock()
+_SEGMENTS = Recent(4)
 
 
 def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -> tuple[np.ndarray, int]:
@@ -191,18 +188,8 @@ def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 
     segmented again as the next frame's previous one: the lines did not change, so neither
     do the regions (66 ms at 2048²). Keyed by a hash of the pixels; returns a copy.
     """
-    key = (hashlib.blake2b(np.ascontiguousarray(gray).data, digest_size=16).digest(), gray.shape, gap_close, min_area)
-    with _SEGMENT_LOCK:
-        got = _SEGMENT_CACHE.get(key)
-        if got is not None:
-            _SEGMENT_CACHE.move_to_end(key)
-            return got[0].copy(), got[1]
-    labels, n = segment(gray, gap_close=gap_close, min_area=min_area)
-    with _SEGMENT_LOCK:
-        _SEGMENT_CACHE[key] = (labels.copy(), n)
-        while len(_SEGMENT_CACHE) > 4:
-            _SEGMENT_CACHE.popitem(last=False)
-    return labels, n
+    labels, n = _SEGMENTS.get((pixels_key(gray), gap_close, min_area), lambda: segment(gray, gap_close=gap_close, min_area=min_area))
+    return labels.copy(), n
 
 
 def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

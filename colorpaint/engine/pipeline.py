@@ -8,10 +8,7 @@ input keeps its own lightness; line art keeps its lines on top of the color.
 """
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -21,6 +18,7 @@ import torch
 from ..core.color import L_to_net, lab_to_rgb, luma_to_L, net_to_lab, rgb_to_lab, rgb_to_luma
 from ..core.hints import hint_inputs, hints_to_net
 from ..core.lineart import detect_kind
+from ..core.memo import Recent, pixels_key
 from ..models import registry
 from .jobs import CancelToken, Progress
 
@@ -281,7 +279,8 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     kind = resolve_kind(req.image, req.input_kind)
     loaded = session.get(req.model, req.weights)
     cancel.check()
-    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints="hints" in registry.spec(loaded.name).inputs)
+    takes_hints = "hints" in registry.spec(loaded.name).inputs
+    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints)
     cancel.check()
     yield Progress(0.2, f"running {req.model} on {loaded.device_name}")
     with session.lock:
@@ -290,7 +289,6 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     cancel.check()
     yield Progress(0.85, "finishing")
     composite, color = finish(req, out, kind, size)
-    takes_hints = "hints" in registry.spec(loaded.name).inputs
     if (kind == "lineart" and takes_hints and req.hints is not None and (req.hints[..., 3] > 0).any()
             and req.options.get("hint_reach", "regions") == "regions" and req.prev is None):
         # strokes color their own shapes: closed regions without a hint keep the colors the
@@ -301,31 +299,24 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name)
 
 
-_PLAIN_CACHE: "OrderedDict[tuple, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
-_PLAIN_LOCK = threading.Lock()
+_PLAIN = Recent(3)
 
 
 def _unhinted_result(session, loaded, req: ColorizeRequest, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(composite, color) of ``req`` without hints; remembered for the last few images, so
     painting stroke after stroke on one drawing runs the network once per stroke."""
-    key = (hashlib.blake2b(np.ascontiguousarray(req.image).data, digest_size=16).digest(), req.image.shape, loaded.name,
-           str(loaded.weights), req.work_size, tuple(req.palette), tuple(sorted((k, str(v)) for k, v in req.options.items())))
-    with _PLAIN_LOCK:
-        got = _PLAIN_CACHE.get(key)
-        if got is not None:
-            _PLAIN_CACHE.move_to_end(key)
-            return got
-    plain = replace(req, hints=None)
-    L, kind_v, hints, prev, size = prepare(plain, loaded.multiple, kind)
-    with session.lock:
-        loaded.set_palette(plain.palette)
-        out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
-    got = finish(plain, out, kind, size)
-    with _PLAIN_LOCK:
-        _PLAIN_CACHE[key] = got
-        while len(_PLAIN_CACHE) > 3:
-            _PLAIN_CACHE.popitem(last=False)
-    return got
+    key = (pixels_key(req.image), loaded.name, str(loaded.weights), req.work_size, tuple(req.palette),
+           tuple(sorted((k, str(v)) for k, v in req.options.items())))
+
+    def run():
+        plain = replace(req, hints=None)
+        L, kind_v, hints, prev, size = prepare(plain, loaded.multiple, kind)
+        with session.lock:
+            loaded.set_palette(plain.palette)
+            out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+        return finish(plain, out, kind, size)
+
+    return _PLAIN.get(key, run)
 
 
 def _keep_unhinted_regions(req: ColorizeRequest, composite, color, plain_composite, plain_color):
