@@ -131,6 +131,22 @@ def test_de00_term_lowers_color_difference(name, tmp_path):
     assert np.isfinite(d).all() and np.mean(d[-3:]) < 0.8 * np.mean(d[:3]), d
 
 
+def test_de00_term_weighs_hinted_samples_by_de00_hinted():
+    from colorpaint.training.losses import de00
+
+    net = registry.build("histogram", tiny=True)
+    obj = OBJECTIVES["histogram"](net, 1e-3, torch.device("cpu"), {"de00_hinted": 0.25})
+    hints = torch.zeros(2, 8, 8, 8)
+    hints[1, 3, 2, 2] = 1  # the second sample holds one hint
+    w = obj.de00_weights(hints)
+    assert w.tolist() == [1.0, 0.25]
+    pred, target = torch.zeros(2, 3, 8, 8), torch.zeros(2, 3, 8, 8)
+    pred[:, 1] = 0.3  # both samples equally wrong
+    full = de00(pred, target)
+    assert abs(de00(pred, target, w).item() - full.item() * (1 + 0.25) / 2) < 1e-4
+    assert OBJECTIVES["histogram"](net, 1e-3, torch.device("cpu"), {"de00_hinted": 1.0}).de00_weights(hints) is None
+
+
 def test_exported_weights_are_the_average_and_resume_keeps_it(tmp_path):
     from colorpaint.training.loop import Trainer, TrainConfig
 
