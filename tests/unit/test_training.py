@@ -23,7 +23,9 @@ def test_loss_decreases_on_a_fixed_batch(name, tmp_path):
     torch.manual_seed(0)
     tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
     net = registry.build(name, tiny=True)
-    obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), {"adv_weight": 0.0} if name in ("histogram", "temporal") else {})
+    # the paper's loss alone (the CIEDE2000 term has its own test below)
+    cfg = {"de00_weight": 0.0, **({"adv_weight": 0.0} if name in ("histogram", "temporal") else {})}
+    obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), cfg)
     batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
     losses = [obj.step(batch, lambda p: None)[MAIN_LOSS[name]] for _ in range(25)]
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3]), losses
@@ -174,3 +176,13 @@ def test_resume_takes_the_new_learning_rate(tmp_path):
     tr = Trainer(TrainConfig(steps=3, lr=1e-4, resume=True, **cfg), emit=lambda rec: None)
     tr.fit()
     assert all(g["lr"] == 1e-4 for g in tr.obj.opt.param_groups)
+
+
+def test_hints_in_a_crop_are_as_dense_as_on_the_whole_frame():
+    from colorpaint.training.datasets import hint_count
+
+    rng = np.random.default_rng(0)
+    whole = np.mean([hint_count(rng, 1.0) for _ in range(20000)])
+    quarter = np.mean([hint_count(rng, 0.25) for _ in range(20000)])
+    assert 8 < whole < 16  # a frame gets a handful to a few dozen hints
+    assert abs(quarter / whole - 0.25) < 0.03  # a quarter of the frame holds a quarter of them
