@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.color import lab_to_net, luma_to_L, L_to_net, rgb_to_lab, rgb_to_luma
+from ..core.color import lab_to_net, lab_to_rgb, luma_to_L, L_to_net, rgb_to_lab, rgb_to_luma
 from ..core.frames import is_video, list_frames, read_video, video_info
 from ..core.hints import hint_inputs, hints_to_net, simulate_hints
 from ..core.imageio import load_image
@@ -159,6 +159,16 @@ def _crop(arrs, size: int, rng: np.random.Generator):
     return [a[y:y + size, x:x + size] for a in arrs]
 
 
+def rotate_hue(rgb: np.ndarray, theta: float) -> np.ndarray:
+    """``HxWx3 uint8`` RGB with every color turned by ``theta`` radians about the grey axis of
+    CIE Lab (lightness and chroma kept, out-of-gamut colors clipped)."""
+    lab = rgb_to_lab(rgb)
+    c, s = np.cos(theta), np.sin(theta)
+    a, b = lab[..., 1].copy(), lab[..., 2].copy()
+    lab[..., 1], lab[..., 2] = c * a - s * b, s * a + c * b
+    return lab_to_rgb(lab)
+
+
 def _jitter_line(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     r = rng.random()
     if r < 0.15:
@@ -188,10 +198,15 @@ def hint_count(rng: np.random.Generator, area_frac: float = 1.0, p_zero: float =
 class Sampler:
     """Makes training batches as dicts of float32 arrays (channels first, network scaling)."""
 
-    def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True):
+    def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True,
+                 hue_jitter: float = 0.0):
         self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
         self.p_gray = p_gray
         self.warp_prev = warp_prev
+        # share of samples whose colors (and previous frame's, alike) are turned to a random
+        # hue: a drawing's hue is then only known from hints or the previous frame, so the
+        # network learns to copy it from there and to stay muted where nothing tells it
+        self.hue_jitter = hue_jitter
 
     def _inputs(self, color, line, kind):
         if kind == "gray":
@@ -219,6 +234,11 @@ class Sampler:
             if temporal:
                 m = random_affine(*line.shape, rng, strength=rng.uniform(0.3, 1.5))
                 prev_c, prev_line = warp_pair(color, line, m)
+        if self.hue_jitter > 0 and rng.random() < self.hue_jitter:
+            theta = rng.uniform(0.5, 2 * np.pi - 0.5)
+            color = rotate_hue(color, theta)
+            if temporal:
+                prev_c = rotate_hue(prev_c, theta)
         if kind == "lineart":
             line = _jitter_line(line, rng)
         arrs = [color, line] + ([prev_c, prev_line] if temporal else [])

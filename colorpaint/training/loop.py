@@ -258,7 +258,8 @@ class Trainer:
             start, history = self.load_checkpoint()
             self.log(f"resumed from step {start}")
         rng = np.random.default_rng(cfg.seed * 1000 + self.rank * 7919 + start)
-        sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True))
+        sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True),
+                          hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)))
         va_s = va_s or tr_s[: max(1, len(tr_s) // 10)]
         vsampler = Sampler(va_s, va_q or tr_q, cfg.size, cfg.model, np.random.default_rng(12345))
         val_batch = vsampler.batch(cfg.val_items)

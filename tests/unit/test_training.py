@@ -186,3 +186,56 @@ def test_hints_in_a_crop_are_as_dense_as_on_the_whole_frame():
     quarter = np.mean([hint_count(rng, 0.25) for _ in range(20000)])
     assert 8 < whole < 16  # a frame gets a handful to a few dozen hints
     assert abs(quarter / whole - 0.25) < 0.03  # a quarter of the frame holds a quarter of them
+
+
+def test_hue_jitter_turns_current_and_previous_frame_alike(tmp_path):
+    from colorpaint.core.color import net_to_lab, rgb_to_lab
+    from colorpaint.training.datasets import rotate_hue
+
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[...] = (200, 40, 40)
+    lab0, lab1 = rgb_to_lab(red)[0, 0], rgb_to_lab(rotate_hue(red, np.pi))[0, 0]
+    assert abs(lab1[0] - lab0[0]) < 8  # lightness kept (up to gamut clipping)
+    assert lab1[1] < 0  # red turned half way round: a green-cyan
+    tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
+    s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(1), hue_jitter=1.0, warp_prev=False)
+    turned = 0
+    for _ in range(12):
+        it = s.item()
+        if it["prev"][3].any():
+            cur, prev = net_to_lab(it["target"].transpose(1, 2, 0)), net_to_lab(it["prev"][:3].transpose(1, 2, 0))
+            colored = np.hypot(cur[..., 1], cur[..., 2]) > 20
+            if colored.mean() > 0.03:
+                # the previous frame carries the same (turned) hues as the frame to color
+                hc = np.angle(np.exp(1j * np.arctan2(cur[..., 2], cur[..., 1])[colored]).mean())
+                hp = np.angle(np.exp(1j * np.arctan2(prev[..., 2], prev[..., 1])[colored]).mean())
+                assert abs(np.angle(np.exp(1j * (hc - hp)))) < 0.6
+                turned += 1
+    assert turned > 0
+
+
+def test_hue_jitter_gives_the_drawings_other_hues(tmp_path):
+    from colorpaint.core.color import net_to_lab, rgb_to_lab
+
+    tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
+
+    def hue_bins(lab):
+        colored = np.hypot(lab[..., 1], lab[..., 2]) > 20
+        return np.round(np.arctan2(lab[..., 2], lab[..., 1])[colored] / 0.25).astype(int) % 25
+
+    original = set()
+    for st in tr:
+        b = hue_bins(rgb_to_lab(st.color))
+        original |= set(b.tolist()) | set(((b + 1) % 25).tolist()) | set(((b - 1) % 25).tolist())
+
+    def share_of_original_hues(jitter):
+        s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(2), hue_jitter=jitter, warp_prev=False)
+        shares = []
+        for _ in range(16):
+            b = hue_bins(net_to_lab(s.item()["target"].transpose(1, 2, 0)))
+            if len(b):
+                shares.append(np.isin(b, list(original)).mean())
+        return np.mean(shares)
+
+    assert share_of_original_hues(0.0) > 0.95
+    assert share_of_original_hues(1.0) < 0.7
