@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Recipe for resources/models/temporal.safetensors. Resumable: run it again to continue.
 # The bundled file was trained in several resumed runs (phases, CIEDE2000 weights, averaging and
-# learning rate per step range: training/README.md); LR and DE00 set a phase's learning rate
-# and CIEDE2000 weight (DE00 unset: the objective's default, the last phase's weight).
+# learning rate per step range: training/README.md); LR, DE00 and HUE_JITTER set a phase's
+# learning rate, CIEDE2000 weight and hue jitter.
 set -euo pipefail
+# the phase's loss settings from DE00 (CIEDE2000 weight) and HUE_JITTER (share of samples
+# turned to a random hue); unset ones take the objective's defaults
+OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("hue_jitter", "HUE_JITTER")) if os.environ.get(e)}))')
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/temporal}
 colorpaint-train --model temporal --data "$DATA/stills" "$DATA/sequences" \
   --steps ${STEPS:-24000} --batch 8 --size 128 --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
-  --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume ${DE00:+--objective "{\"de00_weight\": $DE00}"}
+  --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume --objective "$OBJECTIVE"
