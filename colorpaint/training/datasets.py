@@ -203,9 +203,10 @@ class Sampler:
         self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
         self.p_gray = p_gray
         self.warp_prev = warp_prev
-        # share of samples whose colors (and previous frame's, alike) are turned to a random
-        # hue: a drawing's hue is then only known from hints or the previous frame, so the
-        # network learns to copy it from there and to stay muted where nothing tells it
+        # share of line-art samples whose colors (and previous frame's, alike) are turned to a
+        # random hue: a drawing's hue is then only known from hints or the previous frame, so
+        # the network learns to copy it from there and to stay muted where nothing tells it.
+        # Grayscale samples keep their hues: a gray level does say something about its hue.
         self.hue_jitter = hue_jitter
 
     def _inputs(self, color, line, kind):
@@ -234,7 +235,7 @@ class Sampler:
             if temporal:
                 m = random_affine(*line.shape, rng, strength=rng.uniform(0.3, 1.5))
                 prev_c, prev_line = warp_pair(color, line, m)
-        if self.hue_jitter > 0 and rng.random() < self.hue_jitter:
+        if kind == "lineart" and self.hue_jitter > 0 and rng.random() < self.hue_jitter:
             theta = rng.uniform(0.5, 2 * np.pi - 0.5)
             color = rotate_hue(color, theta)
             if temporal:

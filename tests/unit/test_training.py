@@ -198,7 +198,7 @@ def test_hue_jitter_turns_current_and_previous_frame_alike(tmp_path):
     assert abs(lab1[0] - lab0[0]) < 8  # lightness kept (up to gamut clipping)
     assert lab1[1] < 0  # red turned half way round: a green-cyan
     tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
-    s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(1), hue_jitter=1.0, warp_prev=False)
+    s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(1), p_gray=0.0, hue_jitter=1.0, warp_prev=False)
     turned = 0
     for _ in range(12):
         it = s.item()
@@ -229,7 +229,7 @@ def test_hue_jitter_gives_the_drawings_other_hues(tmp_path):
         original |= set(b.tolist()) | set(((b + 1) % 25).tolist()) | set(((b - 1) % 25).tolist())
 
     def share_of_original_hues(jitter):
-        s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(2), hue_jitter=jitter, warp_prev=False)
+        s = Sampler(tr, shots, 64, "temporal", np.random.default_rng(2), p_gray=0.0, hue_jitter=jitter, warp_prev=False)
         shares = []
         for _ in range(16):
             b = hue_bins(net_to_lab(s.item()["target"].transpose(1, 2, 0)))
@@ -239,3 +239,7 @@ def test_hue_jitter_gives_the_drawings_other_hues(tmp_path):
 
     assert share_of_original_hues(0.0) > 0.95
     assert share_of_original_hues(1.0) < 0.7
+    gray = Sampler(tr, shots, 64, "temporal", np.random.default_rng(2), p_gray=1.0, hue_jitter=1.0, warp_prev=False)
+    for _ in range(8):  # grayscale samples keep their hues
+        b = hue_bins(net_to_lab(gray.item()["target"].transpose(1, 2, 0)))
+        assert np.isin(b, list(original)).all()
