@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Recipe for resources/models/temporal.safetensors. Resumable: run it again to continue.
 # The bundled file was trained in several resumed runs (phases, CIEDE2000 weights, averaging and
-# learning rate per step range: training/README.md); LR, DE00 and HUE_JITTER set a phase's
-# learning rate, CIEDE2000 weight and hue jitter.
+# learning rate per step range: training/README.md); LR, DE00, DE00_HINTED and HUE_JITTER
+# set a phase's learning rate and loss settings.
 set -euo pipefail
-# the phase's loss settings from DE00 (CIEDE2000 weight) and HUE_JITTER (share of samples
-# turned to a random hue); unset ones take the objective's defaults
-OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("hue_jitter", "HUE_JITTER")) if os.environ.get(e)}))')
+# the phase's loss settings from DE00 (CIEDE2000 weight), DE00_HINTED (its factor on samples
+# holding hints) and HUE_JITTER (share of line-art samples turned to a random hue); unset
+# ones take the defaults
+OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("de00_hinted", "DE00_HINTED"), ("hue_jitter", "HUE_JITTER")) if os.environ.get(e)}))')
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/temporal}
 colorpaint-train --model temporal --data "$DATA/stills" "$DATA/sequences" \
