@@ -185,7 +185,7 @@ def hint_count(rng: np.random.Generator, area_frac: float = 1.0, p_zero: float =
     a count is drawn for the frame (geometric, mean 16, at most 100) and each hint lands in
     the crop with the probability ``area_frac`` (crop area / frame area). Drawing the count
     for the crop itself made a 128² crop of a 256² frame four times as densely hinted as the
-    frames the hints are meant for, and the networks never learned to carry a few hints far.
+    frames the hints are meant for.
     """
     if rng.random() < p_zero:
         return 0
