@@ -202,26 +202,33 @@ def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) 
     does, instead of mixing into one color. Returns ``(HxWxC float32, HxW bool covered)``.
     """
     h, w = labels.shape
-    out = np.zeros((h, w, values.shape[-1]), np.float32)
-    covered = np.zeros((h, w), bool)
+    c = values.shape[-1]
     hm = mask & (labels > 0)
     if not hm.any():
-        return out, covered
-    for r in np.unique(labels[hm]):
-        reg = labels == r
-        ys, xs = np.nonzero(reg)
+        return np.zeros((h, w, c), np.float32), np.zeros((h, w), bool)
+    ids, vals = labels[hm], values[hm].astype(np.float32)
+    n = int(labels.max()) + 1
+    # most regions hold one color (one stroke, or strokes of one color): a lookup table
+    # fills them all at once; only regions with several colors are split pixel by pixel
+    first = np.zeros((n, c), np.float32)
+    first[ids] = vals
+    has = np.zeros(n, bool)
+    has[ids] = True
+    mixed = np.zeros(n, bool)
+    mixed[ids[(vals != first[ids]).any(1)]] = True
+    out = np.take(first, labels, axis=0)  # np.take: 4x faster than first[labels] at 2048²
+    covered = np.take(has, labels)
+    for r in np.flatnonzero(mixed):
+        ys, xs = np.nonzero(labels == r)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        reg_c, hm_c = reg[y0:y1, x0:x1], hm[y0:y1, x0:x1] & reg[y0:y1, x0:x1]
-        vals = values[y0:y1, x0:x1][hm_c]
-        if len(vals) == 1 or (vals == vals[0]).all():
-            out[y0:y1, x0:x1][reg_c] = vals[0]
-        else:
-            _, idx = cv2.distanceTransformWithLabels((~hm_c).astype(np.uint8), cv2.DIST_L2, 5,
-                                                     labelType=cv2.DIST_LABEL_PIXEL)
-            lut = np.zeros(int(idx.max()) + 1, np.int64)
-            lut[idx[hm_c]] = np.arange(len(vals))
-            out[y0:y1, x0:x1][reg_c] = vals[lut[idx[reg_c]]]
-        covered[y0:y1, x0:x1] |= reg_c
+        reg_c = labels[y0:y1, x0:x1] == r
+        hm_c = hm[y0:y1, x0:x1] & reg_c
+        vals_r = values[y0:y1, x0:x1][hm_c]
+        _, idx = cv2.distanceTransformWithLabels((~hm_c).astype(np.uint8), cv2.DIST_L2, 5,
+                                                 labelType=cv2.DIST_LABEL_PIXEL)
+        lut = np.zeros(int(idx.max()) + 1, np.int64)
+        lut[idx[hm_c]] = np.arange(len(vals_r))
+        np.copyto(out[y0:y1, x0:x1], np.take(vals_r, np.take(lut, idx), axis=0), where=reg_c[..., None])
     return out, covered
 
 

@@ -159,3 +159,21 @@ def test_a_stroke_inside_an_open_shape_fills_the_shape_not_the_page():
     inside_red = b[11:50, 11:69] > 0.3
     assert inside_red.mean() > 0.99  # the straight-line split would give blue from x≈45 on
     assert (b[:, 71:] < -0.3).all()
+
+
+def test_nearest_in_region_fills_one_color_regions_and_splits_mixed_ones():
+    """Three boxes: two strokes of one color, a red and a blue stroke, no stroke at all."""
+    from colorpaint.core.regions import nearest_in_region
+
+    labels = np.zeros((30, 92), np.int32)
+    labels[1:29, 1:30], labels[1:29, 31:60], labels[1:29, 61:91] = 1, 2, 3
+    mask = np.zeros((30, 92), bool)
+    values = np.zeros((30, 92, 3), np.float32)
+    for (y, x), v in {(5, 5): (1, 2, 3), (25, 25): (1, 2, 3), (15, 33): (9, 0, 0), (15, 57): (0, 0, 9)}.items():
+        mask[y, x], values[y, x] = True, v
+    mask[0, 70], values[0, 70] = True, (5, 5, 5)  # on a line: colors nothing
+    out, covered = nearest_in_region(labels, mask, values)
+    assert np.array_equal(covered, (labels == 1) | (labels == 2))
+    assert (out[labels == 1] == (1, 2, 3)).all()
+    assert (out[1:29, 31:44] == (9, 0, 0)).all() and (out[1:29, 47:60] == (0, 0, 9)).all()
+    assert (out[~covered] == 0).all()
