@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .blocks import UNet
+from .blocks import UNet, dilate_square
 from .registry import register
 
 
@@ -52,7 +52,7 @@ class ColorApplyNet(nn.Module):
         m = self.grid_mask(L)
         if hints is not None:
             r = self.override_radius
-            near = F.max_pool2d(hints[:, 3:4], 2 * r + 1, 1, r)
+            near = dilate_square(hints[:, 3:4], r)
             m = m * (near == 0).to(m.dtype)
         sparse = torch.cat([prop * m, m], 1)
         spread = None

@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core.color import AB_SCALE, L_SCALE
-from .blocks import UNet, conv, make_generator
+from .blocks import UNet, conv, dilate_square, make_generator
 from .registry import register
 
 NBINS = 512
@@ -90,7 +90,7 @@ class HistogramHintNet(nn.Module):
         chroma = lab_bins[:, 1:].norm(dim=1)
         score = conf * (0.25 + chroma[idx].clamp(max=0.5))
         if user_hints is not None:
-            near = F.max_pool2d(user_hints[:, 3:4], kernel_size=2 * self.override_radius + 1, stride=1, padding=self.override_radius)
+            near = dilate_square(user_hints[:, 3:4], self.override_radius)
             near = F.adaptive_max_pool2d(near, (h, w))[:, 0]
             score = score.masked_fill(near > 0, -1.0)
         k = min(self.hint_count, h * w)

@@ -82,3 +82,15 @@ def test_rebalancing_weights_favour_rare_colors():
     w = rebalance_weights(counts)
     assert w[2 * GRID_N + 18] > w[11 * GRID_N + 11]
     assert w[0] == 0  # never seen: out of gamut
+
+
+@pytest.mark.parametrize("radius", [1, 12, 24])
+def test_stroke_neighbourhood_is_the_full_square(radius):
+    """Generated hints / proposals near a stroke are dropped within the whole square around it."""
+    import torch.nn.functional as F
+
+    from colorpaint.models.blocks import dilate_square
+
+    g = torch.Generator().manual_seed(radius)
+    m = (torch.rand(2, 1, 70, 90, generator=g) < 0.003).float()
+    assert torch.equal(dilate_square(m, radius), F.max_pool2d(m, 2 * radius + 1, 1, radius))
