@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recipe for resources/models/auto.safetensors. Resumable: run it again to continue.
 # The bundled file was trained in several resumed runs (phases, CIEDE2000 weights, averaging and
-# learning rate per step range: training/README.md); LR, DE00, DE00_HINTED and HUE_JITTER
+# learning rate per step range: training/README.md); LR, SIZE, BATCH, DE00, DE00_HINTED and HUE_JITTER
 # set a phase's learning rate and loss settings.
 set -euo pipefail
 # the phase's loss settings from DE00 (CIEDE2000 weight), DE00_HINTED (its factor on samples
@@ -11,5 +11,5 @@ OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/auto}
 colorpaint-train --model auto --data "$DATA/stills" \
-  --steps ${STEPS:-24000} --batch 8 --size 128 --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
+  --steps ${STEPS:-24000} --batch ${BATCH:-8} --size ${SIZE:-128} --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
   --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume --objective "$OBJECTIVE"
