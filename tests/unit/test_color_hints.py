@@ -131,6 +131,26 @@ def test_agreeing_hints_own_their_region_and_disagreeing_ones_leave_it_to_the_ne
     assert np.allclose(out[2:38, 42:78], net[2:38, 42:78])  # the network's own split
 
 
+def test_a_dab_that_crosses_a_line_does_not_outvote_a_clean_dab():
+    """Two closed boxes. A red dab spills across the wall from the left box into the right
+    one, where the artist also dabbed blue cleanly: the right box is blue, flat; the left
+    box, whose only hint is the spilled dab, is red."""
+    from colorpaint.engine.pipeline import _hints_own_their_regions
+    from colorpaint.core.color import rgb_to_lab
+
+    gray = np.full((40, 80), 255, np.uint8)
+    gray[0, :] = gray[-1, :] = 0
+    gray[:, 0] = gray[:, -1] = gray[:, 40] = 0
+    hints = np.zeros((40, 80, 4), np.uint8)
+    hints[18:23, 34:47] = (220, 20, 20, 255)  # across the wall at x = 40
+    hints[28:31, 60:63] = (20, 20, 220, 255)  # clean, inside the right box
+    net = np.full((40, 80, 3), 70.0, np.float32)
+    out = _hints_own_their_regions(net, gray, hints)
+    red, blue = rgb_to_lab(np.array([[[220, 20, 20], [20, 20, 220]]], np.uint8))[0]
+    assert np.allclose(out[2:38, 42:78], blue, atol=0.5)
+    assert np.allclose(out[2:38, 2:38], red, atol=0.5)
+
+
 def test_hints_only_on_lines_change_nothing():
     from colorpaint.engine.pipeline import _hints_own_their_regions
 
