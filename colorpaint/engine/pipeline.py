@@ -256,16 +256,20 @@ def _deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """
     n = int(labels.max()) + 1
     nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    bl, ll = blob[m], labels[m]
-    lo = np.full(nb, n, np.int64)
-    hi = np.full(nb, -1, np.int64)
+    idx = np.flatnonzero(m)  # only hint pixels are looked at: 2048² strokes stay cheap
+    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
+    lo = np.full(nb, n, np.int32)
+    hi = np.full(nb, -1, np.int32)
     np.minimum.at(lo, bl, ll)
     np.maximum.at(hi, bl, ll)
-    clean = m & ((lo == hi) & (lo > 0))[blob]
+    clean = ((lo == hi) & (lo > 0))[bl]
     has_clean = np.zeros(n, bool)
-    has_clean[labels[clean]] = True
+    has_clean[ll[clean]] = True
     has_clean[0] = False
-    return (clean | (m & ~has_clean[labels])) & (labels > 0)
+    keep = (clean | ~has_clean[ll]) & (ll > 0)
+    out = np.zeros(m.shape, bool)
+    out.ravel()[idx[keep]] = True
+    return out
 
 
 def _fill_under_ink(lab: np.ndarray, gray: np.ndarray) -> np.ndarray:
