@@ -336,6 +336,34 @@ def paint_regions(labels: np.ndarray, region_lab: np.ndarray, base_lab: np.ndarr
     return out
 
 
+def deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The hint pixels that decide their region's color: ``m`` (HxW bool hint pixels) off
+    the lines, where a region that holds a clean dab listens to its clean dabs only.
+
+    A dab (8-connected hint pixels) is clean when it lies wholly inside one region. One
+    that crosses a line or touches ink is a spill, or carries a color averaged across the
+    line; it still counts in regions where nothing cleaner lies. On 50 val stills with 20
+    simulated hints (``histogram``) this took 14.73 to 15.00 dB, and ``color-apply`` 14.40
+    to 15.03: the spilled dabs had been making flat regions look two-colored.
+    """
+    n = int(labels.max()) + 1
+    nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    idx = np.flatnonzero(m)  # only hint pixels are looked at: 2048² strokes stay cheap
+    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
+    lo = np.full(nb, n, np.int32)
+    hi = np.full(nb, -1, np.int32)
+    np.minimum.at(lo, bl, ll)
+    np.maximum.at(hi, bl, ll)
+    clean = ((lo == hi) & (lo > 0))[bl]
+    has_clean = np.zeros(n, bool)
+    has_clean[ll[clean]] = True
+    has_clean[0] = False
+    keep = (clean | ~has_clean[ll]) & (ll > 0)
+    out = np.zeros(m.shape, bool)
+    out.ravel()[idx[keep]] = True
+    return out
+
+
 def flat_fill(labels: np.ndarray, lab_pred: np.ndarray, hints_rgba: np.ndarray | None = None) -> np.ndarray:
     """One flat colour per region -> ``HxWx3 float32 Lab``.
 
@@ -344,12 +372,13 @@ def flat_fill(labels: np.ndarray, lab_pred: np.ndarray, hints_rgba: np.ndarray |
     to stray pixels and soft edges bleeding across lines). If user hints
     (``hints_rgba``: ``HxWx4 uint8 RGBA``, hint where alpha > 0) fall inside a region, the
     region takes the median of their Lab colours instead: the user is always right. Hints on
-    line pixels are ignored. Line pixels (label 0) keep ``lab_pred``.
+    line pixels are ignored, and a region holding a clean dab listens to its clean dabs
+    only (:func:`deciding_hints`). Line pixels (label 0) keep ``lab_pred``.
     """
     n = int(labels.max())
     region, _ = region_median(labels, lab_pred, n)
     if hints_rgba is not None:
-        hm = (hints_rgba[..., 3] > 0) & (labels > 0)
+        hm = deciding_hints(hints_rgba[..., 3] > 0, labels)
         if hm.any():
             hint_lab = rgb_to_lab(np.ascontiguousarray(hints_rgba[..., :3][hm])[None])[0]
             hmed, hcount = region_median(labels[hm], hint_lab, n)

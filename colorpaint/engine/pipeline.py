@@ -206,7 +206,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
 
     What an artist expects of a stroke inside a closed shape, and what the networks only
     approximate. A region that holds a clean dab (one lying wholly inside it) listens to
-    its clean dabs only (:func:`_deciding_hints`). Where one region holds hints of clearly
+    its clean dabs only (:func:`~colorpaint.core.regions.deciding_hints`). Where one region holds hints of clearly
     different colors (more than 6 Lab units apart in a channel: an open shape, or a color
     change with no line) the networks'
     own split is kept (they see the nearest-stroke spread as input and were measured
@@ -216,7 +216,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
     from ..core.hints import resize_hints
-    from ..core.regions import nearest_in_region, segment_cached
+    from ..core.regions import deciding_hints, nearest_in_region, segment_cached
 
     hints = resize_hints(hints, *gray.shape)
     m = hints[..., 3] > 0
@@ -226,7 +226,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
     hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
     if only_agreeing:  # regions whose hints disagree are left out before spreading
-        hm = _deciding_hints(m, labels)
+        hm = deciding_hints(m, labels)
         if not hm.any():  # every hint sits on a line
             return lab
         lab_ids, vals_m = labels[hm], hint_lab[hm]
@@ -241,34 +241,6 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     vals, covered = nearest_in_region(labels, m, hint_lab)
     out = lab.copy()
     np.copyto(out, vals, where=covered[..., None])  # a masked copy: 10x faster than out[covered] = ... at 2048²
-    return out
-
-
-def _deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The hint pixels that decide their region's color: ``m`` (HxW bool hint pixels) off
-    the lines, where a region that holds a clean dab listens to its clean dabs only.
-
-    A dab (8-connected hint pixels) is clean when it lies wholly inside one region. One
-    that crosses a line or touches ink is a spill, or carries a color averaged across the
-    line; it still counts in regions where nothing cleaner lies. On 50 val stills with 20
-    simulated hints (``histogram``) this took 14.73 to 15.00 dB, and ``color-apply`` 14.40
-    to 15.03: the spilled dabs had been making flat regions look two-colored.
-    """
-    n = int(labels.max()) + 1
-    nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    idx = np.flatnonzero(m)  # only hint pixels are looked at: 2048² strokes stay cheap
-    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
-    lo = np.full(nb, n, np.int32)
-    hi = np.full(nb, -1, np.int32)
-    np.minimum.at(lo, bl, ll)
-    np.maximum.at(hi, bl, ll)
-    clean = ((lo == hi) & (lo > 0))[bl]
-    has_clean = np.zeros(n, bool)
-    has_clean[ll[clean]] = True
-    has_clean[0] = False
-    keep = (clean | ~has_clean[ll]) & (ll > 0)
-    out = np.zeros(m.shape, bool)
-    out.ravel()[idx[keep]] = True
     return out
 
 

@@ -120,6 +120,13 @@ def test_flat_fill_one_color_per_region_and_hints():
     np.testing.assert_allclose(np.unique(flat[labels == k], axis=0)[0], red, atol=1e-4)
     assert not np.allclose(flat[labels == labels[100, 100]][0], red)  # other regions untouched
 
+    # a blue dab across the circle's outline: inside, the clean red dab still decides
+    hints[8:24, 30:50] = (0, 0, 255, 255)  # crosses the circle's top edge (y = 15)
+    flat = R.flat_fill(labels, pred, hints)
+    np.testing.assert_allclose(np.unique(flat[labels == k], axis=0)[0], red, atol=1e-4)
+    blue = rgb_to_lab(np.array([[[0, 0, 255]]], np.uint8))[0, 0]
+    np.testing.assert_allclose(flat[5, 40], blue, atol=1e-4)  # outside, the page has only that dab
+
 
 # --------------------------------------------------------------------------- palettes
 def test_snap_to_palette_and_regions():
