@@ -336,6 +336,35 @@ def paint_regions(labels: np.ndarray, region_lab: np.ndarray, base_lab: np.ndarr
     return out
 
 
+def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25, region_share: float = 0.05) -> np.ndarray:
+    """The hint map without the slips: ``hints`` HxWx4 uint8 RGBA, ``labels`` HxW regions.
+
+    A dab (8-connected hint pixels) that runs a little across an outline should not color
+    the shape next door: its part inside a region is dropped when that part is under
+    ``dab_share`` of the dab's pixels off the lines *and* under ``region_share`` of the
+    region's area. A stroke laid along a border (half on each side) and a stroke that
+    covers a small shape keep their parts. Returns ``hints`` itself when nothing slipped.
+    """
+    m = hints[..., 3] > 0
+    if not m.any():
+        return hints
+    n = int(labels.max()) + 1
+    nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    idx = np.flatnonzero(m)
+    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
+    _, inv, part = np.unique(bl.astype(np.int64) * n + ll, return_inverse=True, return_counts=True)
+    part = part[inv.ravel()]
+    off = ll > 0
+    dab = np.bincount(bl[off], minlength=nb)[bl]
+    area = np.bincount(labels.ravel(), minlength=n)[ll]
+    slip = off & (part < dab_share * dab) & (part < region_share * area)
+    if not slip.any():
+        return hints
+    out = hints.copy()
+    out.reshape(-1, 4)[idx[slip]] = 0
+    return out
+
+
 def deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The hint pixels that decide their region's color: ``m`` (HxW bool hint pixels) off
     the lines, where a region that holds a clean dab listens to its clean dabs only.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
-from ..core.regions import fill_lines, flat_fill, paint_regions, region_median, segment_cached, snap_regions
+from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
 
 
 def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = 2):
@@ -25,7 +25,7 @@ def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarra
     if hints is not None:
         from ..core.hints import resize_hints
 
-        hints = resize_hints(hints, *gray.shape)
+        hints = ignore_slips(resize_hints(hints, *gray.shape), labels)
     flat = flat_fill(labels, lab, hints)
     idx = None
     if palette:

@@ -279,6 +279,8 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     cancel = cancel or CancelToken()
     yield Progress(0.05, "preparing")
     kind = resolve_kind(req.image, req.input_kind)
+    if kind == "lineart" and req.hints is not None and req.options.get("ignore_slips", True):
+        req = replace(req, hints=_without_slips(req))
     loaded = session.get(req.model, req.weights)
     cancel.check()
     takes_hints = "hints" in registry.spec(loaded.name).inputs
@@ -299,6 +301,21 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
         cancel.check()
         composite, color = _keep_unhinted_regions(req, composite, color, *plain)
     return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name)
+
+
+def _without_slips(req: ColorizeRequest) -> np.ndarray:
+    """The request's hints at the image's size, minus strokes' small slips across outlines
+    (:func:`~colorpaint.core.regions.ignore_slips`). Request option ``ignore_slips``
+    (default True)."""
+    from ..core.hints import resize_hints
+    from ..core.regions import ignore_slips, segment_cached
+
+    h, w = req.image.shape[:2]
+    hints = resize_hints(req.hints, h, w)
+    if not (hints[..., 3] > 0).any():
+        return hints
+    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None)
+    return ignore_slips(hints, labels)
 
 
 _PLAIN = Recent(3)

@@ -254,3 +254,24 @@ def test_a_stroke_in_one_shape_leaves_other_closed_shapes_alone(model):
     assert np.abs(hinted[48, 40].astype(int) - (30, 60, 220)).max() <= 3
     network = run(hints=hints, options={"hint_reach": "network"})
     assert not np.array_equal(network[right], plain[right])  # the option that lets the network reach everywhere
+
+
+@pytest.mark.parametrize("model", ["histogram", "color-apply"])
+def test_a_stroke_that_slips_across_an_outline_does_not_color_the_shape_next_door(model):
+    """With the bundled weights: two boxes side by side sharing a wall. A blue stroke fills
+    much of the left box and runs 3 px past the wall into the right one. The right box keeps
+    its no-hint colors; with ``ignore_slips`` off it turns blue."""
+    line = np.full((96, 160), 255, np.uint8)
+    cv2.rectangle(line, (4, 4), (80, 90), 0, 2)
+    cv2.rectangle(line, (80, 4), (156, 90), 0, 2)
+    img = np.repeat(line[..., None], 3, 2)
+    hints = np.zeros((96, 160, 4), np.uint8)
+    hints[40:52, 20:85] = (30, 60, 220, 255)  # the wall is x = 79..81
+    s = Session("cpu")
+    run = lambda **kw: jobs.run(colorize(s, ColorizeRequest(img, model=model, input_kind="lineart", **kw))).color
+    plain, hinted = run(), run(hints=hints)
+    right = (slice(10, 85), slice(90, 150))
+    assert np.array_equal(hinted[right], plain[right])
+    assert np.abs(hinted[46, 40].astype(int) - (30, 60, 220)).max() <= 3
+    slipped = run(hints=hints, options={"ignore_slips": False})
+    assert np.abs(slipped[20, 120].astype(int) - (30, 60, 220)).max() <= 3

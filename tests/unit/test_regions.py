@@ -128,6 +128,23 @@ def test_flat_fill_one_color_per_region_and_hints():
     np.testing.assert_allclose(flat[5, 40], blue, atol=1e-4)  # outside, the page has only that dab
 
 
+def test_ignore_slips_drops_a_strokes_small_part_past_an_outline_only():
+    labels = np.ones((60, 120), np.int32)
+    labels[:, 60:] = 2
+    labels[:, 59:61] = 0  # a wall
+    labels[20:30, 100:110] = 3  # a small shape inside the right one
+    hints = np.zeros((60, 120, 4), np.uint8)
+    hints[5:15, 10:64] = (0, 0, 255, 255)  # mostly left, slips 3 px past the wall
+    hints[40:50, 40:80] = (255, 0, 0, 255)  # along the wall: half on each side
+    hints[18:32, 98:112] = (0, 255, 0, 255)  # covers the small shape (and some of its surroundings)
+    out = R.ignore_slips(hints, labels)
+    assert (out[5:15, 10:59] == hints[5:15, 10:59]).all()
+    assert (out[5:15, 61:64, 3] == 0).all()  # the slip is gone
+    assert (out[40:50, 40:80] == hints[40:50, 40:80]).all()
+    assert (out[18:32, 98:112] == hints[18:32, 98:112]).all()
+    assert R.ignore_slips(hints[..., :] * 0, labels).sum() == 0
+
+
 # --------------------------------------------------------------------------- palettes
 def test_snap_to_palette_and_regions():
     palette = [(255, 0, 0), (0, 128, 0), (0, 0, 255), (255, 255, 255)]
