@@ -181,15 +181,20 @@ def region_median(labels: np.ndarray, values: np.ndarray,
 _SEGMENTS = Recent(4)
 
 
-def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -> tuple[np.ndarray, int]:
+def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0, copy: bool = True) -> tuple[np.ndarray, int]:
     """:func:`segment` of an HxW uint8 image, remembered for the last few images.
 
     Painting hints recolors the same line art again and again, and a shot's frame is
     segmented again as the next frame's previous one: the lines did not change, so neither
-    do the regions (66 ms at 2048²). Keyed by a hash of the pixels; returns a copy.
+    do the regions (66 ms at 2048²). Keyed by a hash of the pixels; returns a copy, or with
+    ``copy=False`` a read-only view of the remembered labels (for callers that only read).
     """
     labels, n = _SEGMENTS.get((pixels_key(gray), gap_close, min_area), lambda: segment(gray, gap_close=gap_close, min_area=min_area))
-    return labels.copy(), n
+    if copy:
+        return labels.copy(), n
+    view = labels.view()
+    view.flags.writeable = False
+    return view, n
 
 
 def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,6 +341,19 @@ def paint_regions(labels: np.ndarray, region_lab: np.ndarray, base_lab: np.ndarr
     return out
 
 
+def _dabs(m: np.ndarray, labels: np.ndarray):
+    """The hint pixels of ``m`` (HxW bool) as dabs, inside the box that holds them (strokes
+    usually cover a small part of a 2048² page): ``(ys, xs, dab id, label)`` per hint pixel,
+    and the number of dab ids; None without hints."""
+    x, y, w, h = cv2.boundingRect(m.view(np.uint8))
+    if w == 0:
+        return None
+    mc = np.ascontiguousarray(m[y:y + h, x:x + w])
+    nb, blob = cv2.connectedComponents(mc.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    ys, xs = np.nonzero(mc)
+    return ys + y, xs + x, blob[ys, xs], labels[ys + y, xs + x], nb
+
+
 def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25, region_share: float = 0.05) -> np.ndarray:
     """The hint map without the slips: ``hints`` HxWx4 uint8 RGBA, ``labels`` HxW regions.
 
@@ -345,23 +363,24 @@ def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25,
     region's area. A stroke laid along a border (half on each side) and a stroke that
     covers a small shape keep their parts. Returns ``hints`` itself when nothing slipped.
     """
-    m = hints[..., 3] > 0
-    if not m.any():
+    d = _dabs(hints[..., 3] > 0, labels)
+    if d is None:
         return hints
-    n = int(labels.max()) + 1
-    nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    idx = np.flatnonzero(m)
-    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
+    ys, xs, bl, ll, nb = d
+    n = int(ll.max()) + 1
     _, inv, part = np.unique(bl.astype(np.int64) * n + ll, return_inverse=True, return_counts=True)
     part = part[inv.ravel()]
     off = ll > 0
     dab = np.bincount(bl[off], minlength=nb)[bl]
+    slip = off & (part < dab_share * dab)
+    if not slip.any():  # no dab crosses a line: the whole page need not be counted
+        return hints
     area = np.bincount(labels.ravel(), minlength=n)[ll]
-    slip = off & (part < dab_share * dab) & (part < region_share * area)
+    slip &= part < region_share * area
     if not slip.any():
         return hints
     out = hints.copy()
-    out.reshape(-1, 4)[idx[slip]] = 0
+    out[ys[slip], xs[slip]] = 0
     return out
 
 
@@ -373,12 +392,15 @@ def deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     that crosses a line or touches ink is a spill, or carries a color averaged across the
     line; it still counts in regions where nothing cleaner lies. On 50 val stills with 20
     simulated hints (``histogram``) this took 14.73 to 15.00 dB, and ``color-apply`` 14.40
-    to 15.03: the spilled dabs had been making flat regions look two-colored.
+    to 15.03: the spilled dabs had been making flat regions look two-colored. ``labels``:
+    HxW int32 regions (0 = lines) of the same size; returns HxW bool.
     """
-    n = int(labels.max()) + 1
-    nb, blob = cv2.connectedComponents(m.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    idx = np.flatnonzero(m)  # only hint pixels are looked at: 2048² strokes stay cheap
-    bl, ll = blob.ravel()[idx], labels.ravel()[idx]
+    out = np.zeros(m.shape, bool)
+    d = _dabs(m, labels)
+    if d is None:
+        return out
+    ys, xs, bl, ll, nb = d
+    n = int(ll.max()) + 1
     lo = np.full(nb, n, np.int32)
     hi = np.full(nb, -1, np.int32)
     np.minimum.at(lo, bl, ll)
@@ -388,8 +410,7 @@ def deciding_hints(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     has_clean[ll[clean]] = True
     has_clean[0] = False
     keep = (clean | ~has_clean[ll]) & (ll > 0)
-    out = np.zeros(m.shape, bool)
-    out.ravel()[idx[keep]] = True
+    out[ys[keep], xs[keep]] = True
     return out
 
 

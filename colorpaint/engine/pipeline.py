@@ -222,7 +222,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     m = hints[..., 3] > 0
     if not m.any():
         return lab
-    labels, _ = segment_cached(gray, gap_close=2, min_area=None)
+    labels, _ = segment_cached(gray, gap_close=2, min_area=None, copy=False)
     hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
     hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
     if only_agreeing:  # regions whose hints disagree are left out before spreading
@@ -314,7 +314,7 @@ def _without_slips(req: ColorizeRequest) -> np.ndarray:
     hints = resize_hints(req.hints, h, w)
     if not (hints[..., 3] > 0).any():
         return hints
-    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None)
+    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None, copy=False)
     return ignore_slips(hints, labels)
 
 
@@ -343,7 +343,7 @@ def _keep_unhinted_regions(req: ColorizeRequest, composite, color, plain_composi
     from ..core.hints import resize_hints
     from ..core.regions import segment_cached
 
-    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None)
+    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None, copy=False)
     hm = resize_hints(req.hints, *labels.shape)[..., 3] > 0
     hinted = np.zeros(n + 1, bool)
     hinted[np.unique(labels[hm])] = True
