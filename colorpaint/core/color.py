@@ -19,7 +19,7 @@ AB_SCALE = 110.0  # network ab = ab / 110
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """``HxWx3 uint8 RGB`` (or float in [0, 1]) -> ``HxWx3 float32 Lab``."""
     if rgb.dtype == np.uint8:
-        f = rgb.astype(np.float32) / 255.0
+        f = np.divide(rgb, np.float32(255.0), dtype=np.float32)  # one pass, same values as astype then divide
     else:
         f = np.clip(rgb.astype(np.float32), 0.0, 1.0)
     return cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2Lab)
@@ -27,14 +27,24 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb_float(lab: np.ndarray) -> np.ndarray:
     """``HxWx3 float32 Lab`` -> ``HxWx3 float32 RGB`` in [0, 1] (clipped to gamut)."""
-    lab = np.ascontiguousarray(lab.astype(np.float32))
-    lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)
-    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    rgb = _lab_to_rgb_unclipped(lab)
+    np.maximum(rgb, 0.0, out=rgb)  # in place: np.clip took 3-4x longer at 2048²
+    return np.minimum(rgb, 1.0, out=rgb)
+
+
+def _lab_to_rgb_unclipped(lab: np.ndarray) -> np.ndarray:
+    lab = np.array(lab, np.float32, order="C")  # a copy: L is clipped in place
+    L = lab[..., 0]
+    np.minimum(np.maximum(L, 0.0, out=L), 100.0, out=L)
+    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """``HxWx3 float32 Lab`` -> ``HxWx3 uint8 RGB``."""
-    return (lab_to_rgb_float(lab) * 255.0 + 0.5).astype(np.uint8)
+    rgb = _lab_to_rgb_unclipped(lab)
+    # scale, round and saturate to 0..255 in one OpenCV pass (as one channel: a scalar
+    # would scale only the first channel of a 3-channel array)
+    return cv2.multiply(rgb.reshape(rgb.shape[0], -1), 255.0, dtype=cv2.CV_8U).reshape(rgb.shape)
 
 
 def rgb_to_luma(rgb: np.ndarray) -> np.ndarray:
