@@ -197,3 +197,22 @@ def test_nearest_in_region_fills_one_color_regions_and_splits_mixed_ones():
     assert (out[labels == 1] == (1, 2, 3)).all()
     assert (out[1:29, 31:44] == (9, 0, 0)).all() and (out[1:29, 47:60] == (0, 0, 9)).all()
     assert (out[~covered] == 0).all()
+
+
+def test_masked_copy_matches_numpy_for_every_layout():
+    from colorpaint.core.arrays import masked_copy
+
+    rng = np.random.default_rng(3)
+    mask = rng.random((37, 53)) < 0.4
+    for shape, dtype in (((37, 53, 3), np.uint8), ((37, 53, 3), np.float32), ((37, 53), np.int32), ((37, 53, 6), np.float32)):
+        dst = (rng.random(shape) * 200).astype(dtype)
+        src = (rng.random(shape) * 200).astype(dtype)
+        want = dst.copy()
+        np.copyto(want, src, where=mask if len(shape) == 2 else mask[..., None])
+        got = dst.copy()
+        assert masked_copy(got, src, mask) is got
+        assert np.array_equal(got, want)
+    big = np.zeros((60, 80, 3), np.uint8)
+    view = big[10:47, 20:73]  # not contiguous: still written in place
+    masked_copy(view, np.full((37, 53, 3), 9, np.uint8), mask)
+    assert (big[10:47, 20:73][mask] == 9).all() and (big[10:47, 20:73][~mask] == 0).all() and big[:10].sum() == 0
