@@ -243,7 +243,7 @@ def _gray_input(color: np.ndarray) -> np.ndarray:
 
 
 def _baseline(name: str, img: np.ndarray, kind: str, hints, mean_rgb):
-    from .core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
+    from .core.color import lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 
     if name == "none":
         return img
@@ -255,8 +255,7 @@ def _baseline(name: str, img: np.ndarray, kind: str, hints, mean_rgb):
             return lab_to_rgb(lab)
         fill = np.empty_like(img)
         fill[:] = mean_rgb
-        ink = rgb_to_luma(img).astype(np.float32)[..., None] / 255.0
-        return (fill * ink + 0.5).astype(np.uint8)
+        return multiply_lines(fill, rgb_to_luma(img))
     if name == "region-fill":
         from .core.regions import segment
 

@@ -47,15 +47,35 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return cv2.multiply(rgb.reshape(rgb.shape[0], -1), 255.0, dtype=cv2.CV_8U).reshape(rgb.shape)
 
 
+def multiply_lines(color: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Lines on top of the color (a multiply blend): ``HxWx3 uint8 RGB`` times ``HxW uint8``
+    gray / 255, rounded -> ``HxWx3 uint8``. One OpenCV pass; equal to the float formula
+    ``color * (gray / 255) + 0.5`` truncated, for every pair of values."""
+    return cv2.multiply(np.ascontiguousarray(color), cv2.cvtColor(np.ascontiguousarray(gray), cv2.COLOR_GRAY2RGB), scale=1 / 255.0)
+
+
 def rgb_to_luma(rgb: np.ndarray) -> np.ndarray:
     """``HxWx3 uint8 RGB`` -> ``HxW uint8`` ITU-R 601 luma (what ``Image.convert('L')`` gives)."""
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def luma_to_L(gray: np.ndarray) -> np.ndarray:
-    """``HxW uint8`` gray -> ``HxW float32`` L in [0, 100] (gray treated as an sRGB neutral)."""
-    g = np.repeat(gray[..., None], 3, axis=2)
-    return rgb_to_lab(g)[..., 0]
+    """``HxW uint8`` gray -> ``HxW float32`` L in [0, 100] (gray treated as an sRGB neutral).
+
+    A lookup in the 256 values the full conversion gives (the same numbers, without
+    converting three channels of every pixel)."""
+    return np.take(_gray_L(), gray)
+
+
+_GRAY_L: np.ndarray | None = None
+
+
+def _gray_L() -> np.ndarray:
+    global _GRAY_L
+    if _GRAY_L is None:
+        levels = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+        _GRAY_L = np.ascontiguousarray(rgb_to_lab(levels)[0, :, 0])
+    return _GRAY_L
 
 
 def lab_to_net(lab: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
+from ..core.color import lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
 
 
@@ -63,8 +63,7 @@ def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = 2)
     lines on top. Grayscale: both are the flat chroma under the input's own lightness."""
     color, _, _ = flat_colors(image, result.color, hints, palette, gap)
     if result.kind == "lineart":
-        ink = rgb_to_luma(image).astype(np.float32)[..., None] / 255.0
-        return (color.astype(np.float32) * ink + 0.5).astype(np.uint8), color
+        return multiply_lines(color, rgb_to_luma(image)), color
     # grayscale: keep the input's own lightness under the flat chroma
     lab = rgb_to_lab(color)
     lab[..., 0] = rgb_to_lab(image)[..., 0]
@@ -126,6 +125,5 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
     flat = lab_to_rgb(paint_regions(full, region, rgb_to_lab(color)))
     if idx is not None:
         _exact_palette(flat, full, idx, palette)
-    ink = g_cur.astype(np.float32)[..., None] / 255.0
     share = float(matched[1:].mean()) if n_c else 1.0
-    return (flat.astype(np.float32) * ink + 0.5).astype(np.uint8), share
+    return multiply_lines(flat, g_cur), share

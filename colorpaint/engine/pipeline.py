@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..core.arrays import masked_copy
-from ..core.color import L_to_net, lab_to_rgb, luma_to_L, net_to_lab, rgb_to_lab, rgb_to_luma
+from ..core.color import L_to_net, lab_to_rgb, luma_to_L, multiply_lines, net_to_lab, rgb_to_lab, rgb_to_luma
 from ..core.hints import hint_inputs, hints_to_net
 from ..core.lineart import detect_kind
 from ..core.memo import Recent, pixels_key
@@ -195,8 +195,7 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
         lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing")
     color = lab_to_rgb(lab)
     if kind == "lineart":
-        ink = gray.astype(np.float32)[..., None] / 255.0  # multiply: lines stay on top, crisp
-        composite = (color.astype(np.float32) * ink + 0.5).astype(np.uint8)
+        composite = multiply_lines(color, gray)  # lines stay on top, crisp
     else:
         composite = color
     return composite, color
