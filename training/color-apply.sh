@@ -12,4 +12,4 @@ DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/color-apply}
 colorpaint-train --model color-apply --data "$DATA/stills" \
   --steps ${STEPS:-24000} --batch ${BATCH:-8} --size ${SIZE:-128} --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
-  --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume --objective "$OBJECTIVE"
+  --val-every 250 --val-items 24 --out "$OUT" --version 1.3 --resume --objective "$OBJECTIVE"
