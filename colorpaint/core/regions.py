@@ -345,6 +345,7 @@ def _dabs(m: np.ndarray, labels: np.ndarray):
     """The hint pixels of ``m`` (HxW bool) as dabs, inside the box that holds them (strokes
     usually cover a small part of a 2048² page): ``(ys, xs, dab id, label)`` per hint pixel,
     and the number of dab ids; None without hints."""
+    m = np.ascontiguousarray(m, bool)
     x, y, w, h = cv2.boundingRect(m.view(np.uint8))
     if w == 0:
         return None

@@ -206,12 +206,12 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
 
     What an artist expects of a stroke inside a closed shape, and what the networks only
     approximate. A region that holds a clean dab (one lying wholly inside it) listens to
-    its clean dabs only (:func:`~colorpaint.core.regions.deciding_hints`). Where one region holds hints of clearly
-    different colors (more than 6 Lab units apart in a channel: an open shape, or a color
-    change with no line) the networks'
-    own split is kept (they see the nearest-stroke spread as input and were measured
-    better there); with ``only_agreeing=False`` each pixel of such a region takes its
-    nearest hint instead. Lines with gaps of up to 2 px still close a region.
+    its clean dabs only (:func:`~colorpaint.core.regions.deciding_hints`). Where one
+    region holds hints of clearly different colors (more than 6 Lab units apart in a
+    channel: an open shape, or a color change with no line) the networks' own split is
+    kept (they see the nearest-stroke spread as input and were measured better there);
+    with ``only_agreeing=False`` each pixel of such a region takes its nearest hint
+    instead. Lines with gaps of up to 2 px still close a region.
     ``hints``: HxWx4 uint8 RGBA of any size. Request option ``hint_regions``:
     ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
