@@ -8,6 +8,7 @@ new one, never a torn one; a failed write removes its temporary file and re-rais
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -46,3 +47,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         raise
     fsync_dir(path.parent)
     return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    return atomic_write(path, lambda fh: fh.write(data))
+
+
+def atomic_copy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy ``src``'s bytes to a temporary file beside ``dst`` and rename it into place:
+    an existing ``dst`` (even a hard link to another file) is replaced, never written into."""
+
+    def copy(out):
+        with open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+
+    return atomic_write(dst, copy)

@@ -41,6 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.atomic import atomic_copy
 from ..core.frames import is_video, list_frames, natural_key, read_video, video_info
 from ..core.imageio import load_image, save_image
 
@@ -135,10 +136,63 @@ def split_holdout(n: int, holdout: float = HOLDOUT) -> int:
 
 
 def _link(src: Path, dst: Path) -> None:
+    """Put ``src`` at ``dst``, a name that must not exist yet: a hard link when the file
+    system allows one, else a copy written to a temporary name and renamed into place.
+    Nothing is ever written *into* an existing file, so a source that is already linked
+    into the set can never be overwritten through its link."""
+    if os.path.lexists(dst):
+        raise FileExistsError(f"{dst}: already in the prepared set (two sources under one name)")
     try:
         os.link(src, dst)
+        return
+    except FileExistsError:
+        raise
     except OSError:  # another file system, or links not allowed: copy
-        shutil.copyfile(src, dst)
+        pass
+    atomic_copy(Path(src), Path(dst))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name~2``, ``name~3`` ... : the first not in ``taken`` (which it joins).
+    Sources whose names collide once flattened (``frame_002.png`` and ``frame_002.jpg``;
+    ``sc1-a/01.png`` and ``sc1/a-01.png``) keep separate items."""
+    out, k = name, 1
+    while out in taken:
+        k += 1
+        out = f"{name}~{k}"
+    taken.add(out)
+    return out
+
+
+MARKER = "colorpaint-prepared.json"  # names a folder ``prepare`` made: only such a folder is ever cleared
+
+
+def _clear_out(out: Path, sources) -> None:
+    """Make ``out`` ready for a new split, deleting only what an earlier ``prepare`` wrote.
+
+    ``out`` may be missing or empty; a folder holding anything else than an earlier
+    prepared set is refused, and so is an ``out`` that is, holds or lies inside a source."""
+    o = out.resolve()
+    for src in sources:
+        s = Path(src).resolve()
+        if o == s or s in o.parents or o in s.parents:
+            raise ValueError(f"{out}: the output folder must lie outside the sources ({src})")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder")
+    if not (out / MARKER).is_file():
+        if any(out.iterdir()):
+            raise ValueError(f"{out}: folder is not empty and was not made by prepare; choose an empty or new folder")
+        return
+    for name in ("pairs", "shots"):  # a re-run starts clean: stale links would mix two splits
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            shutil.rmtree(out / name)
+        elif os.path.lexists(out / name):
+            os.unlink(out / name)
+    for name in ("split.json", MARKER):
+        if os.path.lexists(out / name):
+            os.unlink(out / name)
 
 
 def _put_color(item: Item, dst: Path) -> np.ndarray | None:
@@ -159,10 +213,11 @@ def prepare(sources, out: str | os.PathLike, holdout: float = HOLDOUT, max_items
     from ..core.lineart import synthesize_lines
 
     out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)  # a re-run starts clean: stale links would mix two splits
+    _clear_out(out, sources)
     pairs, shots = out / "pairs", out / "shots"
     pairs.mkdir(parents=True)
+    (out / MARKER).write_text(json.dumps({"made_by": "colorpaint.training.finetune prepare"}) + "\n")
+    taken_ids: set[str] = set()
     rng = np.random.default_rng(seed)
     rows, shot_rows, summary, origins = [], [], [], {}
     n_train = n_held = 0
@@ -174,7 +229,7 @@ def prepare(sources, out: str | os.PathLike, holdout: float = HOLDOUT, max_items
         log(f"{src}: {len(items)} items, {k} held out")
         for j, it in enumerate(items):
             held = j >= len(items) - k
-            pid = f"s{si}_{it.id}"
+            pid = _unique(f"s{si}_{it.id}", taken_ids)
             arr = _put_color(it, pairs / f"{pid}_color.png")
             if it.line is not None:
                 _link(it.line, pairs / f"{pid}_line.png")
@@ -191,7 +246,7 @@ def prepare(sources, out: str | os.PathLike, holdout: float = HOLDOUT, max_items
                     if not sd.exists():
                         sd.mkdir(parents=True)
                         shot_rows.append({"id": sd.name, "split": "train"})
-                    _link(it.color, sd / Path(it.color).name)
+                    _link(it.color, sd / f"{pid}{Path(it.color).suffix.lower()}")
             rows.append({"id": pid, "split": "val" if held else "train", "author": f"s{si}"})
             origins[f"{pid}_color.png"] = f"{src} (frame {it.id})" if isinstance(it.color, np.ndarray) else str(it.color)
             if it.line is not None:
