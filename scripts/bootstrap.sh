@@ -13,7 +13,17 @@ done
 if [ ${#need_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "installing system packages: ${need_pkgs[*]}"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  # another apt or unattended-upgrades may hold the lock: wait for it (up to 10 minutes
+  # per command; apt-get update does not wait for the lists lock), trying again for 10 minutes
+  apt() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+  for try in $(seq 30); do
+    if apt update -qq && apt install -y -qq "${need_pkgs[@]}" >/dev/null; then
+      break
+    fi
+    [ "$try" = 30 ] && { echo "ColorPaint set-up: apt-get still failing after 10 minutes (see above)" >&2; exit 1; }
+    echo "apt-get failed (busy lock?); trying again in 20 s" >&2
+    sleep 20
+  done
 fi
 
 if [ ! -x .venv/bin/python ]; then
