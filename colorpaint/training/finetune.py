@@ -167,6 +167,16 @@ def _unique(name: str, taken: set[str]) -> str:
 MARKER = "colorpaint-prepared.json"  # names a folder ``prepare`` made: only such a folder is ever cleared
 
 
+def _older_prepared(out: Path) -> bool:
+    """A set an older ColorPaint prepared (before the marker file): split.json with its
+    items and origins beside pairs/."""
+    try:
+        d = json.loads((out / "split.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(d, dict) and {"items", "origins", "pairs"} <= d.keys() and (out / "pairs").is_dir()
+
+
 def _clear_out(out: Path, sources) -> None:
     """Make ``out`` ready for a new split, deleting only what an earlier ``prepare`` wrote.
 
@@ -181,7 +191,7 @@ def _clear_out(out: Path, sources) -> None:
         return
     if not out.is_dir():
         raise ValueError(f"{out}: exists and is not a folder")
-    if not (out / MARKER).is_file():
+    if not ((out / MARKER).is_file() or _older_prepared(out)):
         if any(out.iterdir()):
             raise ValueError(f"{out}: folder is not empty and was not made by prepare; choose an empty or new folder")
         return
