@@ -13,12 +13,17 @@ The bundled weights (``resources/models/<family>.safetensors``) are listed as re
 versions with id ``"bundled"``: renaming, deleting or writing over them raises
 :class:`ReadOnlyModelError`. A version whose info.json or weights file is unreadable is
 left out of the list with a logged warning (and recorded in ``ModelStore.problems``), so
-one bad folder never hides the others. No Qt here.
+one bad folder never hides the others. Both are untrusted: info.json must be a JSON
+object of plain values (finite numbers, at most ``MAX_INFO_DEPTH`` levels deep, at most
+``MAX_INFO_BYTES``), and the weights must pass :func:`check_weights` (header against the
+family's network, finite values; remembered per unchanged file, so listing again is
+cheap). :meth:`ModelStore.add_version` refuses a weights file that does not load. No Qt here.
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -26,13 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..models import registry
-from .weights import WeightsError, read_metadata
+from .weights import WeightsError, check_weights, load_weights
 
 log = logging.getLogger(__name__)
 
 ENV = "COLORPAINT_MODEL_DIR"
 INFO = "info.json"
 BUNDLED_ID = "bundled"
+MAX_INFO_BYTES = 16 << 20
+MAX_INFO_DEPTH = 32
+_MAX_INT = 2 ** 63
 
 
 class ModelStoreError(ValueError):
@@ -73,6 +81,73 @@ class ModelVersion:
     def label(self) -> str:
         """What a model picker shows, e.g. ``temporal: My show v2``."""
         return f"{self.family}: {self.name}"
+
+
+def _out_of_range(text: str) -> ValueError:
+    return ValueError(f"number {text[:24]}{'...' if len(text) > 24 else ''} is out of range")
+
+
+def _parse_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):  # 1e999
+        raise _out_of_range(text)
+    return v
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(int(text)) >= _MAX_INT:
+        raise _out_of_range(text)
+    return int(text)
+
+
+def _parse_constant(text: str):
+    raise ValueError(f"{text} is not a finite number")
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        v, d = todo.pop()
+        if isinstance(v, (dict, list)):
+            deepest = max(deepest, d)
+            if d <= MAX_INFO_DEPTH:
+                todo.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def read_info(path: Path) -> dict:
+    """A version's info.json: a JSON object of plain values. Raises ``ValueError`` (or
+    ``OSError``) saying what is wrong for a file that is too big, is not UTF-8 JSON, nests
+    deeper than ``MAX_INFO_DEPTH``, or holds NaN, infinity or a number out of range."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_INFO_BYTES + 1)
+    if len(data) > MAX_INFO_BYTES:
+        raise ValueError(f"larger than {MAX_INFO_BYTES >> 20} MB")
+    try:
+        info = json.loads(data.decode("utf-8"), parse_float=_parse_float, parse_int=_parse_int, parse_constant=_parse_constant)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_INFO_DEPTH} levels") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 text (byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON: {e}") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"not a JSON object but a {type(info).__name__}")
+    if _depth(info) > MAX_INFO_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_INFO_DEPTH} levels")
+    return info
+
+
+def _finite(value):
+    """``value`` with NaN and infinite floats replaced by None (JSON cannot hold them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _atomic_json(path: Path, data: dict) -> None:
@@ -125,7 +200,7 @@ class ModelStore:
         if not path.exists():
             return None
         try:
-            meta = read_metadata(path)
+            meta = check_weights(path)
         except WeightsError as e:
             self._warn(f"bundled weights skipped: {e}")
             return None
@@ -139,14 +214,15 @@ class ModelStore:
     def _read_version(self, family: str, folder: Path) -> ModelVersion | None:
         weights = folder / f"{family}.safetensors"
         try:
-            info = json.loads((folder / INFO).read_text(encoding="utf-8"))
-            if not isinstance(info, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
-            self._warn(f"{folder}: skipped, unreadable {INFO} ({e.__class__.__name__}: {e})")
+            info = read_info(folder / INFO)
+        except ValueError as e:
+            self._warn(f"{folder}: skipped, unreadable {INFO} ({e})")
+            return None
+        except OSError as e:
+            self._warn(f"{folder}: skipped, unreadable {INFO} ({e.strerror or e.__class__.__name__})")
             return None
         try:
-            meta = read_metadata(weights)
+            meta = check_weights(weights)
         except WeightsError as e:
             self._warn(f"{folder}: skipped, {e}")
             return None
@@ -201,18 +277,18 @@ class ModelStore:
         ``{"comparison": run/"comparison.png", "log": run/"train.log"}``); info then names
         them relative to the version folder. The folder is assembled under a hidden name
         and renamed into place, so a half-written version is never listed. Raises
-        :class:`WeightsError` when the file is not a ``family`` weights file."""
+        :class:`WeightsError` when the file is not a ``family`` weights file that loads
+        (truncated, corrupt, not fitting the network, NaN/inf values...); nothing is
+        written then."""
         registry.spec(family)
         src = Path(weights_path)
-        meta = read_metadata(src)
-        if meta.get("family") != family:
-            raise WeightsError(f"{src}: holds a {meta.get('family')!r} model, not {family!r}")
+        load_weights(src, family=family)
         fdir = self.root / family
         stamp = time.strftime("%Y%m%d-%H%M%S")
         tmp = self._fresh_dir(fdir, f".tmp-{stamp}")
         try:
             shutil.copyfile(src, tmp / f"{family}.safetensors")
-            info = dict(info)
+            info = _finite(dict(info))
             info.setdefault("name", f"{family} {stamp}")
             info.setdefault("family", family)
             info.setdefault("date", time.strftime("%Y-%m-%d %H:%M"))
@@ -235,8 +311,10 @@ class ModelStore:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         v = self._read_version(family, final)
-        if v is None:
-            raise ModelStoreError(f"{final}: the new version could not be read back")
+        if v is None:  # e.g. the disk changed it: do not leave a version that every list skips
+            why = self.problems[-1] if self.problems else ""
+            shutil.rmtree(final, ignore_errors=True)
+            raise ModelStoreError(f"{final}: the new version could not be read back ({why})")
         return v
 
     def rename(self, version: ModelVersion, new_name: str) -> ModelVersion:
@@ -245,7 +323,10 @@ class ModelStore:
         if not new_name:
             raise ModelStoreError("a model version needs a non-empty name")
         folder = self._check_writable(version)
-        info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+        try:
+            info = read_info(folder / INFO)
+        except (OSError, ValueError) as e:
+            raise ModelStoreError(f"{folder / INFO}: cannot rename, the file is unreadable ({e})") from None
         info["name"] = new_name
         _atomic_json(folder / INFO, info)
         return ModelVersion(version.id, version.family, new_name, version.weights, info)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from ..core.color import AB_SCALE, L_SCALE
 from .blocks import UNet, conv, dilate_square, make_generator
-from .registry import register
+from .registry import BLOCKS, RADIUS, WIDTHS, Float, Int, OneOf, register
 
 NBINS = 512
 CELL = 8  # hint generator cell size, in working-resolution pixels
@@ -67,7 +67,9 @@ class HistogramHintNet(nn.Module):
         self.override_radius = override_radius
         # the data set's histogram: counts and the mean RGB of each bin (0..1)
         self.register_buffer("bin_counts", torch.ones(NBINS))
-        centers = torch.stack(torch.meshgrid(*[torch.arange(8.0)] * 3, indexing="ij"), -1).reshape(-1, 3)
+        # made on the CPU even when building on the meta device (weights.py checks files that
+        # way): torch.arange on "meta" first imports torch's reference ops, 1-2 s
+        centers = torch.stack(torch.meshgrid(*[torch.arange(8.0, device="cpu")] * 3, indexing="ij"), -1).reshape(-1, 3)
         self.register_buffer("bin_rgb", (centers * 32 + 16) / 255.0)
         self.allowed_bins: torch.Tensor | None = None  # palette restriction (bool 512)
 
@@ -122,6 +124,8 @@ class HistogramHintNet(nn.Module):
     inputs=("luminance", "hints"),
     default_config={"generator": "unet", "widths": [24, 48, 96, 128], "blocks": 2, "hint_widths": [16, 32, 64, 96], "hint_count": 48},
     tiny_config={"generator": "unet", "widths": [8, 8, 8, 8], "blocks": 1, "hint_widths": [8, 8, 8, 8], "hint_count": 4},
+    limits={"generator": OneOf(("unet", "resnet34")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
+            "hint_widths": WIDTHS, "hint_count": Int(1, 4096), "override_radius": RADIUS},
 )
 def build_histogram(**cfg):
     return HistogramHintNet(**cfg)

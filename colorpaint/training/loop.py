@@ -18,7 +18,7 @@ import torch.distributed as dist
 
 from ..core.atomic import atomic_write as _atomic_write
 from ..core.color import lab_to_rgb, net_to_lab
-from ..engine.weights import save_weights
+from ..engine.weights import WeightsError, save_weights
 from .losses import OBJECTIVES
 
 
@@ -203,9 +203,12 @@ class Trainer:
         net = self.eval_net
         was_training = net.training
         net.eval()
-        path = save_weights(self.out / f"{self.cfg.model}.safetensors", net, meta)
-        net.train(was_training)
-        return path
+        try:
+            return save_weights(self.out / f"{self.cfg.model}.safetensors", net, meta)
+        except WeightsError as e:  # NaN/inf weights: fail the run, keep the last good export
+            raise WeightsError(f"{e} (at step {step}; any earlier export is kept)") from None
+        finally:
+            net.train(was_training)
 
     # -------------------------------------------------------------- validation
     def validate(self, val_batch: dict, step: int) -> tuple[dict, Path]:
