@@ -6,12 +6,15 @@ otherwise platformdirs gives the user's config and data folders.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from ..core.jsonfile import JSONFileError, read_json
 
 ENV = "COLORPAINT_HOME"
 
@@ -52,10 +55,11 @@ class Preferences:
 
     @classmethod
     def load(cls) -> "Preferences":
-        """Read the preferences; a missing or unreadable file gives the defaults."""
+        """Read the preferences; a missing or unreadable file gives the defaults, and a value
+        of the wrong type or out of range keeps its default (or is brought into range)."""
         try:
-            d = json.loads(cls.path().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            d = read_json(cls.path(), "preferences", allow_nonfinite=True)
+        except JSONFileError:
             return cls()
         known = {f.name for f in fields(cls)}
         p = cls()
@@ -65,9 +69,15 @@ class Preferences:
             default = getattr(p, k)
             if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
                 v = float(v)
-            if isinstance(v, type(default)):  # a hand-edited wrong type keeps the default
-                setattr(p, k, v)
+            if isinstance(v, float) and not math.isfinite(v):
+                continue  # NaN, Infinity, 1e999: the default
+            if isinstance(v, type(default)) and not (isinstance(v, bool) and not isinstance(default, bool)):
+                setattr(p, k, v)  # a hand-edited wrong type keeps the default
         p.work_size = max(64, min(4096, int(p.work_size)))
+        p.autosave_minutes = max(0.0, min(120.0, p.autosave_minutes))
+        p.brush_size = max(1.0, min(500.0, p.brush_size))
+        p.recent_files = [r for r in p.recent_files if isinstance(r, str)][: cls.MAX_RECENT]
+        p.weights = {m: w for m, w in p.weights.items() if isinstance(w, str)}
         return p
 
     def save(self) -> None:
@@ -121,10 +131,15 @@ class Recovery:
             if d == self.slot or not (d / "recovery.json").is_file():
                 continue
             try:
-                info = json.loads((d / "recovery.json").read_text(encoding="utf-8"))
-                out.append(RecoveryInfo(d, float(info["saved_at"]), str(info.get("name", d.stem)), info.get("original")))
-            except (OSError, ValueError, KeyError, TypeError):
+                info = read_json(d / "recovery.json", "recovery note")
+                saved_at, name, original = info["saved_at"], info.get("name", d.stem), info.get("original")
+            except (JSONFileError, KeyError, TypeError, AttributeError):
                 continue
+            if not (isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) and 0 <= saved_at < 1e11):
+                continue  # not a time this slot could have been written at
+            if not isinstance(name, str):
+                name = d.stem
+            out.append(RecoveryInfo(d, float(saved_at), name, original if isinstance(original, str) and original else None))
         return sorted(out, key=lambda r: -r.saved_at)
 
     def recover(self, info: RecoveryInfo):

@@ -12,6 +12,7 @@ the document may change meanwhile (hint maps are updated in place).
 from __future__ import annotations
 
 import itertools
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,67 @@ from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
 from .events import EmitterGroup
 from .history import Batch, History, SetResult, SetStrokes
-from .strokes import Stroke, paint_stroke, rasterize
+from .strokes import MAX_GAP, Stroke, paint_stroke, rasterize
 
 RGB = tuple[int, int, int]
 DEFAULT_SETTINGS = {"input_kind": "auto", "use_palette": False}
+# what each project setting may hold: ("choice", values) | ("bool",) | ("int"/"float", lo, hi) |
+# ("names",) a {name: str} mapping; ranges are the widgets' (Regions panel, timeline) and colorpaint-cli's
+SETTING_RULES = {
+    "input_kind": ("choice", ("auto", "lineart", "gray")),
+    "use_palette": ("bool",),
+    "flat": ("bool",),
+    "gap": ("int", 0, MAX_GAP),
+    "anchor": ("float", 0.0, 1.0),
+    "steady": ("float", 0.0, 1.0),
+    "drift_threshold": ("float", 0.5, 100.0),
+    "model_versions": ("names",),
+}
+
+
+def clean_settings(raw, warn=None) -> dict:
+    """Project settings read from a file, checked against :data:`SETTING_RULES`: a number out
+    of range is clamped, any other bad value goes back to its default (a key without one in
+    :data:`DEFAULT_SETTINGS` is left out, so its reader's default applies). Each repair is
+    told to ``warn(message)``. Keys this version does not know are kept as they are."""
+    tell = warn or (lambda msg: None)
+    out = dict(DEFAULT_SETTINGS)
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        tell("settings: not an object; defaults used")
+        return out
+    for key, v in raw.items():
+        rule = SETTING_RULES.get(key)
+        if rule is None:
+            out[key] = v
+            continue
+        kind, ok = rule[0], v
+        if kind == "choice":
+            ok = v if v in rule[1] else None
+        elif kind == "bool":
+            ok = v if isinstance(v, bool) else None
+        elif kind == "names":
+            ok = {k: w for k, w in v.items() if isinstance(w, str)} if isinstance(v, dict) else None
+            if ok is not None and len(ok) != len(v):
+                tell(f"settings: {key}: entries that are not file names left out")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
+            ok = min(rule[2], max(rule[1], v))
+            ok = int(round(ok)) if kind == "int" else float(ok)
+            if ok != v:
+                tell(f"settings: {key} {v!r} changed to {ok} (allowed: {rule[1]} to {rule[2]})")
+        else:
+            ok = None
+        if ok is None:
+            default = DEFAULT_SETTINGS.get(key)
+            shown = repr(v[:40]) if isinstance(v, str) else repr(v) if isinstance(v, (int, float, type(None))) else f"({type(v).__name__})"
+            tell(f"settings: {key}: bad value {shown}; {'the default' if default is None else repr(default)} used")
+            out.pop(key, None)
+            if default is not None:
+                out[key] = default
+        else:
+            out[key] = ok
+    return out
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -188,6 +246,7 @@ class Project:
         self.version = 0  # bumps on every change (autosave compares it)
         self.next_id = 1
         self.next_rev = 1
+        self.load_warnings: list[str] = []  # what opening it repaired or left out (one line each)
         self._cur = (0, 0)
         self._meta = 0
         self._clean_meta = 0

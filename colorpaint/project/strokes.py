@@ -7,7 +7,9 @@ document keeps only strokes; the raster is derived, cached and updated increment
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -16,6 +18,9 @@ from ..core.hints import rasterize_strokes
 KINDS = ("brush", "erase", "fill")
 RGB = tuple[int, int, int]
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), image pixels
+MIN_SIZE, MAX_SIZE = 1.0, 500.0  # brush diameters the canvas paints with
+MAX_GAP = 16  # the largest line gap a fill closes (the Regions panel's range)
+COORD_LIMIT = 10_000_000  # |x|, |y| of a point, px: far beyond any image, well inside OpenCV's int32 (x16)
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,60 @@ class Stroke:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Stroke":
-        """Build from :meth:`to_dict` output; raises ValueError/TypeError/KeyError on bad data."""
-        pts = tuple((float(p[0]), float(p[1])) for p in d["points"])
-        color = tuple(int(c) for c in d.get("color", (0, 0, 0)))
-        if len(color) != 3 or not all(0 <= c <= 255 for c in color):
-            raise ValueError(f"bad stroke color {d.get('color')!r}")
-        return cls(str(d["kind"]), pts, color, float(d.get("size", 8.0)), float(d.get("opacity", 1.0)), int(d.get("gap", 2)))
+    def from_dict(cls, d: dict, warn: Callable[[str], None] | None = None) -> "Stroke":
+        """Build from :meth:`to_dict` output (a project file: checked, as it may be edited).
+
+        Raises ValueError/TypeError/KeyError for a stroke that cannot be drawn: an unknown
+        kind, no points, a point that is not a finite number within :data:`COORD_LIMIT`, a
+        bad color. A size, opacity or gap out of range is brought into range, and a missing
+        number (NaN) gets its default; each such repair is told to ``warn``.
+        """
+        if not isinstance(d, dict):
+            raise TypeError(f"a stroke must be an object, not {type(d).__name__}")
+        kind = d["kind"]
+        if kind not in KINDS:
+            raise ValueError(f"unknown stroke kind {kind!r}")
+        raw = d["points"]
+        if not isinstance(raw, (list, tuple)) or not raw:
+            raise ValueError("a stroke needs a list of points")
+        pts = []
+        for p in raw:
+            if not (isinstance(p, (list, tuple)) and len(p) == 2 and all(_real(v) and abs(v) <= COORD_LIMIT for v in p)):
+                raise ValueError(f"bad stroke point {_short(p)} (points are [x, y] within ±{COORD_LIMIT:,} px)")
+            pts.append((float(p[0]), float(p[1])))
+        color = d.get("color", [0, 0, 0])
+        if not (isinstance(color, (list, tuple)) and len(color) == 3 and all(_real(c) and 0 <= c <= 255 for c in color)):
+            raise ValueError(f"bad stroke color {_short(color)}")
+        tell = warn or (lambda msg: None)
+        size = _ranged(d.get("size", 8.0), 8.0, MIN_SIZE, MAX_SIZE, "size", tell)
+        opacity = _ranged(d.get("opacity", 1.0), 1.0, 0.0, 1.0, "opacity", tell)
+        gap = int(round(_ranged(d.get("gap", 2), 2, 0, MAX_GAP, "gap", tell)))
+        return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap)
+
+
+def _real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _short(v) -> str:
+    """``v`` for a message: short, whatever it is."""
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, (list, tuple)) and (len(v) > 4 or not all(isinstance(x, (int, float, bool, type(None))) for x in v)):
+        return f"a list of {len(v)}"
+    r = repr(v[:40] if isinstance(v, str) else v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _ranged(v, default: float, lo: float, hi: float, what: str, warn: Callable[[str], None]) -> float:
+    """``v`` clamped to [lo, hi], or ``default`` when it is no number or NaN; a change is told to ``warn``."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
+        c = min(hi, max(lo, float(v)))
+        if c != v:
+            warn(f"stroke {what} {_short(v)} out of range: {c:g} used")
+        return c
+    warn(f"stroke {what} {_short(v)} is not a number: {default:g} used")
+    return float(default)
 
 
 def _clip_rect(x0, y0, x1, y1, h, w) -> Rect | None:
