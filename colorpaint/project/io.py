@@ -12,24 +12,32 @@ Layout::
 
 Every file is written atomically (temporary file, fsync, ``os.replace``) and project.json
 last, so a crash mid-save leaves the previous save intact. Result files carry a revision
-in their name and are never rewritten; files the new project.json no longer names are
-removed after it is in place. Paths read from project.json must be relative and stay
-inside the folder; anything else is refused with a :class:`ProjectError`.
+in their name; files the new project.json no longer names are removed after it is in
+place. ``corrected/`` (the training data) is written whole beside the live one and swapped
+in after project.json, so the project and its training data always change together; what
+an interrupted save leaves is cleaned up on the next open. Saving over another project's
+folder writes every file anew: the folder then holds exactly this project. Paths read from
+project.json must be relative and stay inside the folder; anything else is refused with a
+:class:`ProjectError`.
 """
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
-from ..core.atomic import atomic_write
+from ..core.atomic import atomic_copy, atomic_write_bytes, fsync_dir
 from ..core.frames import is_video, read_video
 from ..core.imageio import IMAGE_EXTS, ImageError, save_image
-from .document import DEFAULT_SETTINGS, Frame, FrameResult, Project, Shot
+from ..core.jsonfile import JSONFileError, read_json
+from .document import Frame, FrameResult, Project, Shot, clean_settings
 from .strokes import Stroke
 
 FORMAT = "colorpaint-project"
@@ -38,23 +46,11 @@ SUFFIX = ".cpaint"
 PROJECT_FILE = "project.json"
 _RESULT_RE = re.compile(r"^f\d+-\d+(_color)?\.png$")
 _CORRECTED_RE = re.compile(r"^(f\d+)_(line|color|hints)\.png$")
+_FRAME_RE = re.compile(r"^f\d+\.[A-Za-z]+$")
 
 
 class ProjectError(ValueError):
     """A project that cannot be opened or saved (one-line message naming the file)."""
-
-
-# ---------------------------------------------------------------------- atomic files
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda fh: fh.write(data))
-
-
-def atomic_copy(src: Path, dst: Path) -> None:
-    def copy(out):
-        with open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
-
-    atomic_write(dst, copy)
 
 
 # ---------------------------------------------------------------------- paths
@@ -106,6 +102,7 @@ class Snapshot:
 
     doc: dict
     frames: list[FrameSnap] = field(default_factory=list)
+    home: Path | None = None  # the folder the project was opened from or last saved to
 
 
 def snapshot(project: Project) -> Snapshot:
@@ -115,7 +112,7 @@ def snapshot(project: Project) -> Snapshot:
         "current": {"shot": project.current[0], "frame": project.current[1]},
         "next_id": project.next_id, "next_rev": project.next_rev, "shots": [],
     }
-    snap = Snapshot(doc)
+    snap = Snapshot(doc, home=project.path)
     for shot in project.shots:
         entries = []
         for f in shot.frames:
@@ -138,12 +135,18 @@ def _corrected_hints(project: Project, f: Frame):
 
 
 def write_corrected(folder, frame_id: str, source: Path, composite, kind: str, hints: np.ndarray | None = None,
-                    video_index: int | None = None) -> list[Path]:
+                    video_index: int | None = None, sub: str = "corrected") -> list[Path]:
     """Write a frame's training example into ``folder/corrected/``: ``<id>_color.png`` (the
     artist-approved composite: a PNG path to copy or an HxWx3 uint8 RGB array),
     ``<id>_line.png`` (the source, for line art) and ``<id>_hints.png`` (HxWx4 uint8 RGBA,
-    when given). Atomic per file; returns the files written."""
-    d = Path(folder) / "corrected"
+    when given). Atomic per file; returns the files written.
+
+    Written straight into the live ``corrected/`` (a frame marked between saves), the
+    folder is flagged ``.pending``: it then holds work project.json does not describe yet,
+    and the next open rebuilds it from project.json unless a save came first."""
+    d = Path(folder) / sub
+    if sub == "corrected":
+        _flag_pending(Path(folder))
     color = d / f"{frame_id}_color.png"
     if isinstance(composite, (str, Path)):
         atomic_copy(Path(composite), color)
@@ -170,6 +173,7 @@ def write_corrected(folder, frame_id: str, source: Path, composite, kind: str, h
 
 def remove_corrected(folder, frame_id: str) -> None:
     """Remove a frame's training example from ``folder/corrected/`` (it was unmarked)."""
+    _flag_pending(Path(folder))
     for part in ("color", "line", "hints"):
         try:
             (Path(folder) / "corrected" / f"{frame_id}_{part}.png").unlink()
@@ -177,10 +181,137 @@ def remove_corrected(folder, frame_id: str) -> None:
             pass
 
 
-def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
-    """Write ``snap`` as the project folder ``folder``; returns frame id -> source path
-    inside the folder (the caller points its frames there after a real save)."""
+# ---------------------------------------------------------------------- the training set
+# corrected/ is the training data of the project: it must always be one whole set that
+# project.json describes. A save writes the new set into .corrected-new-<token>/, commits
+# project.json naming <token>, then swaps the folders; a kill at any moment leaves either the
+# old project.json with the old set, or the new project.json whose set the next open finishes
+# swapping in. Leftovers of an interrupted save are removed on the next open.
+_SET_FILE = ".set"
+_PENDING = ".pending"
+_STAGING = ".corrected-new-"
+_RETIRED = ".corrected-old-"
+
+
+def _flag_pending(folder: Path) -> None:
+    d = folder / "corrected"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / _PENDING).touch()
+
+
+def _swap_in_corrected(folder: Path, token: str) -> None:
+    """Make ``.corrected-new-<token>`` the live ``corrected/`` (after project.json names it)."""
+    staged, live = folder / (_STAGING + token), folder / "corrected"
+    if not staged.is_dir():
+        return
+    if live.exists():
+        retired = folder / (_RETIRED + token)
+        os.replace(live, retired)
+        os.replace(staged, live)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staged, live)
+    fsync_dir(folder)
+
+
+def _clean_leftovers(folder: Path, keep_token: str | None) -> None:
+    """Remove what an interrupted save or autosave left: staged and retired training sets
+    (but the one project.json names) and hidden temporary files."""
+    for p in folder.iterdir():
+        if p.is_dir() and p.name.startswith((_STAGING, _RETIRED)) and p.name != _STAGING + str(keep_token):
+            shutil.rmtree(p, ignore_errors=True)
+    for sub in (folder, folder / "frames", folder / "results", folder / "corrected"):
+        if sub.is_dir():
+            for p in sub.glob(".*.tmp"):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+
+def _corrected_token(folder: Path) -> str | None:
+    try:
+        return (folder / "corrected" / _SET_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def settle_training_set(project: Project, folder, token: str | None) -> bool:
+    """On open: bring ``folder/corrected/`` in line with the project.json just read (whose
+    training set is ``token``). Finishes a swap a kill interrupted, removes leftovers, and
+    rebuilds the set from the project when it holds unsaved work or another version.
+    Returns True when it changed anything. A read-only folder is left as it is."""
     folder = Path(folder)
+    try:
+        changed = False
+        if token and (folder / (_STAGING + token)).is_dir():
+            _swap_in_corrected(folder, token)
+            changed = True
+        _clean_leftovers(folder, None)
+        live = folder / "corrected"
+        stale = (live / _PENDING).exists() or (token is not None and _corrected_token(folder) != token)
+        if not stale and token is None and live.is_dir():
+            # a project saved before training sets had tokens: keep its files, but only those it names
+            wanted = {f.id for f in project.frames() if f.corrected}
+            stale = any(_CORRECTED_RE.match(p.name) and _CORRECTED_RE.match(p.name).group(1) not in wanted for p in live.iterdir())
+        if stale:
+            new = _write_training_set(folder, _examples(project), _new_token())
+            _swap_in_corrected(folder, new)
+            changed = True
+        return changed
+    except (OSError, ValueError):  # read-only, or a result file gone: the project still opens
+        return False
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Example:
+    """One corrected frame's training example, as written into a training set."""
+
+    id: str
+    source: Path
+    video_index: int | None
+    composite: object  # a PNG path, or an HxWx3 uint8 RGB array
+    kind: str
+    hints: np.ndarray | None = None
+
+
+def _examples(project: Project) -> list[Example]:
+    out = []
+    for f in project.frames():
+        r = f.result
+        if f.corrected and r is not None:
+            comp = r.files[0] if r.files and Path(r.files[0]).exists() else r.composite
+            out.append(Example(f.id, f.source, f.video_index, comp, r.kind, _corrected_hints(project, f)))
+    return out
+
+
+def _write_training_set(folder: Path, examples: list[Example], token: str) -> str:
+    """Write ``examples`` into ``.corrected-new-<token>/``; returns ``token``."""
+    sub = _STAGING + token
+    staged = folder / sub
+    staged.mkdir(parents=True, exist_ok=True)
+    for e in examples:
+        write_corrected(folder, e.id, e.source, e.composite, e.kind, e.hints, e.video_index, sub=sub)
+    atomic_write_bytes(staged / _SET_FILE, token.encode("ascii"))
+    return token
+
+
+def write_snapshot(snap: Snapshot, folder, reuse: bool | None = None) -> dict[str, Path]:
+    """Write ``snap`` as the project folder ``folder``; returns frame id -> source path
+    inside the folder (the caller points its frames there after a real save).
+
+    ``reuse``: whether files already in ``folder`` under this project's names may be kept
+    (the project's own folder or its recovery slot). By default only when ``folder`` is the
+    folder the project came from. Saving over another project's folder writes every file
+    and removes the other project's frames, results and training set: the folder then holds
+    exactly this project."""
+    folder = Path(folder)
+    if reuse is None:
+        reuse = snap.home is not None and folder.resolve() == Path(snap.home).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     sources: dict[str, Path] = {}
     videos: dict[Path, dict[int, Path]] = {}
@@ -190,12 +321,12 @@ def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
             dst = fs.source
         elif fs.video_index is not None:
             dst = folder / "frames" / f"{fs.id}.png"
-            if not dst.exists():
+            if not (reuse and dst.exists()):
                 videos.setdefault(fs.source, {})[fs.video_index] = dst
         else:
             ext = fs.source.suffix.lower() if fs.source.suffix.lower() in IMAGE_EXTS else ".png"
             dst = folder / "frames" / f"{fs.id}{ext}"
-            if not (dst.exists() and fs.source.exists() and dst.stat().st_size == fs.source.stat().st_size):
+            if not (reuse and dst.exists() and fs.source.exists() and dst.stat().st_size == fs.source.stat().st_size):
                 if not fs.source.exists():
                     raise ProjectError(f"{fs.source}: source of frame {fs.entry['name']!r} is missing; cannot save it into the project")
                 atomic_copy(fs.source, dst)
@@ -208,7 +339,6 @@ def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
                 save_image(wanted[i], rgb)
 
     keep_results: set[str] = set()
-    keep_corrected: set[str] = set()
     for fs in snap.frames:
         r = fs.result
         fs.entry["result"] = None
@@ -217,22 +347,31 @@ def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
         comp = folder / "results" / f"{fs.id}-{r.rev}.png"
         col = folder / "results" / f"{fs.id}-{r.rev}_color.png"
         for dst, src_file, arr in ((comp, r.files and r.files[0], lambda: r.composite), (col, r.files and r.files[1], lambda: r.color)):
-            if dst.exists():
+            if reuse and dst.exists():
                 continue
             if src_file and Path(src_file).exists():
-                atomic_copy(Path(src_file), dst)
+                if Path(src_file).resolve() != dst.resolve():
+                    atomic_copy(Path(src_file), dst)
             else:
                 save_image(dst, arr())
         keep_results |= {comp.name, col.name}
         fs.entry["result"] = {"composite": _rel(folder, comp), "color": _rel(folder, col), "kind": r.kind, "model": r.model,
                               "seconds": round(r.seconds, 4), "device": r.device, "rev": r.rev}
-        if fs.corrected:
-            keep_corrected |= {q.name for q in write_corrected(folder, fs.id, sources[fs.id], comp, r.kind, fs.hints)}
 
+    # the training set: staged beside the live one, named by project.json, then swapped in
+    examples = [Example(fs.id, sources[fs.id], None, folder / "results" / f"{fs.id}-{fs.result.rev}.png", fs.result.kind, fs.hints)
+                for fs in snap.frames if fs.corrected and fs.result is not None]
+    token = _write_training_set(folder, examples, _new_token())
+    snap.doc["training_set"] = token
     atomic_write_bytes(folder / PROJECT_FILE, (json.dumps(snap.doc, indent=1) + "\n").encode("utf-8"))
+    _swap_in_corrected(folder, token)
 
     # files the new project.json does not name are no longer needed
-    for sub, pattern, keep in (("results", _RESULT_RE, keep_results), ("corrected", _CORRECTED_RE, keep_corrected)):
+    keep_frames = {p.name for p in sources.values() if p.parent == folder / "frames"}
+    cleanups = [("results", _RESULT_RE, keep_results)]
+    if not reuse:  # another project's frames, left in a folder this one now owns
+        cleanups.append(("frames", _FRAME_RE, keep_frames))
+    for sub, pattern, keep in cleanups:
         d = folder / sub
         if d.is_dir():
             for p in d.iterdir():
@@ -241,6 +380,7 @@ def write_snapshot(snap: Snapshot, folder) -> dict[str, Path]:
                         p.unlink()
                     except OSError:
                         pass
+    _clean_leftovers(folder, None)
     return sources
 
 
@@ -295,6 +435,70 @@ def _expect(cond: bool, json_path: Path, what: str) -> None:
         raise ProjectError(f"{json_path}: {what}")
 
 
+# a project file's numbers are checked one by one: a bad one is repaired and told to ``warn``
+_MAX_COUNT = 1 << 53  # ids, revisions, indexes: exact in any JSON reader, printable, never overflowing
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _brief(v) -> str:
+    return repr(v) if isinstance(v, (int, float, bool, type(None))) else repr(v[:40]) if isinstance(v, str) else f"({type(v).__name__})"
+
+
+def _number(v, default: float, lo: float, hi: float, what: str, warn) -> float:
+    """``v`` clamped to [lo, hi]; ``default`` when it is no number or NaN."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
+        c = min(hi, max(lo, float(v)))
+        if c != v:
+            warn(f"{what} {_brief(v)} out of range: {c:g} used")
+        return c
+    warn(f"{what} {_brief(v)} is not a number: {default:g} used")
+    return float(default)
+
+
+def _count(v, lo: int, what: str, warn) -> int | None:
+    """``v`` if it is a whole number in [lo, 2**53], else None (told to ``warn``)."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= _MAX_COUNT:
+        return v
+    warn(f"{what} {_brief(v)} is not usable; ignored")
+    return None
+
+
+def _palette(raw, warn) -> dict:
+    """The palette's entries that are colors (r, g, b in 0..255); others are left out."""
+    rgb = lambda c: isinstance(c, list) and len(c) == 3 and all(_finite(v) and 0 <= v <= 255 for v in c)
+    if not isinstance(raw, dict):
+        warn("palette: not an object; left out")
+        return {}
+    out = {}
+    for key, ok in (("recent", rgb), ("saved", lambda s: isinstance(s, dict) and "name" in s and rgb(s.get("color")))):
+        got = raw.get(key, [])
+        out[key] = [c for c in got if ok(c)] if isinstance(got, list) else []
+        if not isinstance(got, list) or len(out[key]) != len(got):
+            warn(f"palette: {key} entries that are not colors left out")
+    return out
+
+
+def _strokes(raw, where: str, warn) -> tuple[Stroke, ...]:
+    """A frame's strokes; one that cannot be drawn is left out (told to ``warn``)."""
+    if not isinstance(raw, list):
+        warn(f"{where}: strokes are not a list; left out")
+        return ()
+    out = []
+    for i, d in enumerate(raw):
+        try:
+            out.append(Stroke.from_dict(d, lambda msg: warn(f"{where} stroke {i}: {msg}")))
+        except KeyError as e:
+            warn(f"{where} stroke {i}: {e} missing; stroke left out")
+        except (TypeError, ValueError) as e:
+            warn(f"{where} stroke {i}: {e}; stroke left out")
+    return tuple(out)
+
+
 def load_project(path) -> Project:
     """Open a project folder (or its project.json). Raises :class:`ProjectError`."""
     path = Path(path)
@@ -302,57 +506,71 @@ def load_project(path) -> Project:
     jp = folder / PROJECT_FILE
     if not jp.is_file():
         raise ProjectError(f"{folder}: not a ColorPaint project (no {PROJECT_FILE})")
-    try:
-        doc = json.loads(jp.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ProjectError(f"{jp}: broken project file (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProjectError(f"{jp}: cannot read project file ({e.__class__.__name__}: {e})") from None
+    try:  # NaN and 1e999 are read as floats: each field below checks its numbers and repairs what it can
+        doc = read_json(jp, "project file", allow_nonfinite=True)
+    except JSONFileError as e:
+        raise ProjectError(str(e)) from None
     _expect(isinstance(doc, dict) and doc.get("format") == FORMAT, jp, "not a ColorPaint project file (format field missing)")
     _expect(isinstance(doc.get("version"), int) and doc["version"] <= VERSION, jp,
             f"project version {doc.get('version')!r} is newer than this ColorPaint understands ({VERSION})")
     p = Project(str(doc.get("name") or project_name(folder)))
+    warn = p.load_warnings.append
     try:
         p.model = str(doc.get("model", "auto"))
-        p.settings = dict(DEFAULT_SETTINGS) | dict(doc.get("settings") or {})
-        p.palette.load_dict(doc.get("palette") or {})
+        p.settings = clean_settings(doc.get("settings"), warn)
+        p.palette.load_dict(_palette(doc.get("palette") or {}, warn))
         shots = doc.get("shots")
         _expect(isinstance(shots, list), jp, "'shots' must be a list")
         max_id = max_rev = 0
+        renumber: list[FrameResult] = []
         for si, sd in enumerate(shots):
             _expect(isinstance(sd, dict) and isinstance(sd.get("frames"), list), jp, f"shot {si}: needs a 'frames' list")
-            shot = Shot(str(sd.get("name", f"shot {si + 1}")), fps=float(sd.get("fps") or 24.0))
+            shot = Shot(str(sd.get("name", f"shot {si + 1}")), fps=_number(sd.get("fps", 24.0), 24.0, 1.0, 1000.0, f"shot {si} fps", warn))
             for fi, fd in enumerate(sd["frames"]):
                 where = f"shot {si} frame {fi}"
                 _expect(isinstance(fd, dict) and isinstance(fd.get("id"), str) and re.fullmatch(r"f\d+", fd["id"]), jp, f"{where}: bad or missing id")
                 src = confined(folder, fd.get("source"), f"{where} source", jp)
-                strokes = tuple(Stroke.from_dict(s) for s in fd.get("strokes", []))
+                strokes = _strokes(fd.get("strokes", []), where, warn)
                 result = None
                 rd = fd.get("result")
                 if rd is not None:
                     _expect(isinstance(rd, dict), jp, f"{where}: result must be an object")
                     files = (confined(folder, rd.get("composite"), f"{where} result", jp), confined(folder, rd.get("color"), f"{where} color", jp))
-                    result = FrameResult(None, None, str(rd.get("kind", "lineart")), str(rd.get("model", "")), float(rd.get("seconds", 0)),
-                                         str(rd.get("device", "")), int(rd.get("rev", 0)), files)
+                    rev = _count(rd.get("rev", 0), 0, f"{where} result revision", warn)
+                    result = FrameResult(None, None, str(rd.get("kind", "lineart")), str(rd.get("model", "")),
+                                         _number(rd.get("seconds", 0.0), 0.0, 0.0, 1e9, f"{where} result time", warn),
+                                         str(rd.get("device", "")), 0 if rev is None else rev, files)
+                    if rev is None:
+                        renumber.append(result)  # given a fresh revision below
                     max_rev = max(max_rev, result.rev)
                 drift = fd.get("drift")
+                if drift is not None and not _finite(drift):
+                    warn(f"{where}: drift {_brief(drift)} is not a number; left out")
+                    drift = None
                 shot.frames.append(Frame(fd["id"], str(fd.get("name", fd["id"])), src, None, strokes, result, bool(fd.get("key", False)),
                                          bool(fd.get("corrected", False)), None if drift is None else float(drift)))
                 max_id = max(max_id, int(fd["id"][1:]))
             p.shots.append(shot)
         ids = [f.id for f in p.frames()]
         _expect(len(ids) == len(set(ids)), jp, "frame ids are not unique")
-        p.next_id = max(int(doc.get("next_id", 1)), max_id + 1)
-        p.next_rev = max(int(doc.get("next_rev", 1)), max_rev + 1)
+        p.next_id = max(_count(doc.get("next_id", 1), 1, "next_id", warn) or 1, max_id + 1)
+        p.next_rev = max(_count(doc.get("next_rev", 1), 1, "next_rev", warn) or 1, max_rev + 1)
+        for r in renumber:
+            r.rev = p.new_rev()
         cur = doc.get("current") or {}
-        s, f = int(cur.get("shot", 0)), int(cur.get("frame", 0))
-        if s < len(p.shots) and f < len(p.shots[s].frames):
+        if not isinstance(cur, dict):
+            warn("current frame: not an object; the first frame is shown")
+            cur = {}
+        s, f = _count(cur.get("shot", 0), 0, "current shot", warn), _count(cur.get("frame", 0), 0, "current frame", warn)
+        if s is not None and f is not None and s < len(p.shots) and f < len(p.shots[s].frames):
             p._cur = (s, f)
     except ProjectError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
         raise ProjectError(f"{jp}: malformed project file ({e.__class__.__name__}: {e})") from None
     p.path = folder
+    token = doc.get("training_set")
+    settle_training_set(p, folder, token if isinstance(token, str) and re.fullmatch(r"[0-9a-f]{1,32}", token) else None)
     p.mark_clean()
     return p
 
