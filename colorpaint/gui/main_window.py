@@ -26,7 +26,7 @@ from ..models import registry
 from ..project import FrameResult, Project, ProjectError, Stroke
 from ..project.appdata import Preferences, Recovery, RecoveryInfo
 from ..project.export import color_layer_rgba, write_flats_ora, write_ora
-from ..project.io import SUFFIX, finish_save, open_path, snapshot, write_snapshot_checked
+from ..project.io import SUFFIX, finish_save, is_project, open_path, snapshot, write_snapshot_checked
 from . import icons
 from .canvas import HintCanvas
 from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
@@ -66,6 +66,14 @@ class Prompts:
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
         return box
+
+    def replace_project(self, name: str) -> bool:
+        """Whether to replace the other project saved as ``name``."""
+        ans = QMessageBox.question(self.parent, "Replace project",
+                                   f"{name!r} already holds another project. Replace it? Its frames, results and training "
+                                   "examples are removed and this project is saved in their place.",
+                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return ans == QMessageBox.StandardButton.Yes
 
     def save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
@@ -547,7 +555,23 @@ class MainWindow(QMainWindow):
         finally:
             self._picking = False
         if self.project is not None and self.live_on:
+            self._recolor_after_switch()
+
+    def _recolor_after_switch(self) -> None:
+        """Live is on and the model changed: show the shown frame in the new model's colors,
+        never silently. A key or corrected frame keeps its colors; a frame that has colors
+        gets them replaced as one undo step (in History); a frame without colors is
+        previewed as Live does after a stroke."""
+        f = self.project.current_frame
+        if f is None:
+            return
+        if f.result is None:
             self._schedule_live()
+        elif f.key or f.corrected:
+            what = "key frame" if f.key else "corrected frame"
+            self.statusBar().showMessage(f"This {what} keeps its colors; Colorize uses the new model when you ask", 8000)
+        else:
+            self.colorize()  # one undo step: Undo brings the earlier colors back
 
     # ---------------------------------------------------------------- model versions
     _picking = False
@@ -934,6 +958,8 @@ class MainWindow(QMainWindow):
         folder = Path(folder) if folder is not None else p.path
         if folder.suffix != SUFFIX:
             folder = folder.with_name(folder.name + SUFFIX)
+        if not self._may_save_into(folder):
+            return False
         snap, version = snapshot(p), p.version
         self.statusBar().showMessage(f"Saving {folder.name}…")
 
@@ -959,6 +985,18 @@ class MainWindow(QMainWindow):
         self.io.start(lambda token: write_snapshot_checked(snap, folder), finished=saved,
                       failed=lambda e: self.prompts.error("Cannot save", str(e)))
         return True
+
+    def _may_save_into(self, folder: Path) -> bool:
+        """Whether a save may write ``folder``: its own folder, a new or empty one, or
+        another project's that the artist agreed to replace."""
+        p = self.project
+        own = p.path is not None and Path(p.path).resolve() == folder.resolve()
+        if own or not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+            return True
+        if not is_project(folder):
+            self.prompts.error("Cannot save", f"{folder} already exists and is not a ColorPaint project: choose another name")
+            return False
+        return self.prompts.replace_project(folder.name)
 
     def autosave(self) -> None:
         """Write a recovery copy on the I/O worker if something changed since the last one."""

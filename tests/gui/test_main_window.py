@@ -380,3 +380,49 @@ def test_main_opens_path(qtbot, monkeypatch, sample_frames):
     monkeypatch.setattr(QApplication, "exec", staticmethod(fake_exec))
     assert entry.main([str(sample_frames), "--device", "cpu"]) == 0
     assert seen["frames"] == 3
+
+
+def test_save_as_over_another_project_asks_first(window, qtbot, sample_frames, tmp_path):
+    """The window adds .cpaint itself, so the file dialog cannot warn: the window asks
+    before replacing another project, and a folder of other files is never written into."""
+    assert window.open_path(sample_frames / "frame1.png")
+    assert window.save(tmp_path / "demo", wait=True)
+    folder = tmp_path / "demo.cpaint"
+    first = (folder / "project.json").read_bytes()
+    assert window.open_path(sample_frames / "frame2.png")  # another drawing, a new project
+    asked = []
+    window.prompts.replace_project = lambda name: asked.append(name) or False
+    assert not window.save(tmp_path / "demo", wait=True)
+    assert asked == ["demo.cpaint"] and (folder / "project.json").read_bytes() == first
+    window.prompts.replace_project = lambda name: True
+    assert window.save(tmp_path / "demo", wait=True)
+    src = load_project(folder).current_frame.source
+    assert np.array_equal(load_project(folder).image(load_project(folder).current_frame), window.project.image(window.project.current_frame))
+    assert src.parent == folder / "frames"
+    other = tmp_path / "notes.cpaint"
+    other.mkdir()
+    (other / "todo.txt").write_text("mine")
+    assert not window.save(other, wait=True)
+    assert "not a ColorPaint project" in window.prompts.last_error and [p.name for p in other.iterdir()] == ["todo.txt"]
+
+
+def test_model_switch_with_live_never_replaces_colors_silently(opened, qtbot):
+    """A new model (picked, or a finished fine-tune) with Live on: colors already on a
+    frame are replaced only as an undo step, and a key or corrected frame keeps its own."""
+    frame = opened.project.current_frame
+    opened.colorize()
+    qtbot.waitUntil(lambda: frame.result is not None and not opened.colorizing, timeout=60000)
+    first = frame.result
+    opened.set_live(False)
+    opened.live_on = True  # Live on, without the preview turning it on starts
+    picker = opened.findChild(object, "modelPicker")
+    picker.setCurrentIndex(picker.findData("temporal"))
+    qtbot.waitUntil(lambda: frame.result is not first and not opened.colorizing, timeout=60000)
+    assert frame.result.model == "temporal" and opened.project.history.texts()[-1] == "Colorize (temporal)"
+    opened.undo()
+    assert frame.result is first  # Undo brings the earlier colors back
+    opened.project.set_flags(frame, key=True)
+    picker.setCurrentIndex(picker.findData("color-apply"))
+    qtbot.wait(300)
+    assert not opened.colorizing and frame.result is first
+    assert "keeps its colors" in opened.statusBar().currentMessage()
