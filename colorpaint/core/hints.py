@@ -138,3 +138,60 @@ def hint_inputs(line: np.ndarray | None, hints_net: np.ndarray) -> np.ndarray:
     closed regions: the spread channels stay empty)."""
     spread = spread_hints(line, hints_net) if line is not None else np.zeros_like(hints_net)
     return np.concatenate([hints_net, spread], 0)
+
+
+def sweep_erase_leftovers(hints: np.ndarray, rect, erased: np.ndarray, size: float, before: np.ndarray):
+    """After an eraser pass, remove the crumbs it left of the strokes it touched.
+
+    A hand never retraces a stroke exactly: an eraser as wide as the brush leaves thin
+    crescents and dots along the stroke's edges, invisible at a glance yet each a full hint.
+    Near the eraser's path (within half its width), pixels of a touched stroke that are
+    thinner than 5 px, and whole pieces of it lying there, are erased too; strokes the
+    eraser never touched (another piece, or another color crossing it) are left alone.
+    ``hints``: HxWx4 uint8 RGBA, changed in place; ``rect`` (x0, y0, x1, y1) and ``erased``
+    (bool mask inside rect) are the eraser's pixels; ``before``: the hints (HxWx4) inside the
+    padded rect this returns, before erasing — call :func:`erase_context` first. Returns the
+    rect that may have changed."""
+    h, w = hints.shape[:2]
+    pad = int(np.ceil(size / 2)) + 2
+    x0, y0, x1, y1 = rect
+    X0, Y0, X1, Y1 = max(0, x0 - 2 * pad), max(0, y0 - 2 * pad), min(w, x1 + 2 * pad), min(h, y1 + 2 * pad)
+    now = hints[Y0:Y1, X0:X1, 3] > 0
+    if not now.any():
+        return X0, Y0, X1, Y1
+    m = np.zeros_like(now)
+    m[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0] = erased
+    had = before[..., 3] > 0
+    # the strokes the eraser touched: pieces of the colors it erased, connected to what it erased
+    rgb = before[..., :3].astype(np.int32)
+    code = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    colors = np.unique(code[m & had])
+    if not len(colors):
+        return X0, Y0, X1, Y1
+    same = had & np.isin(code, colors)
+    n, lab = cv2.connectedComponents(same.astype(np.uint8), connectivity=8)
+    touched_ids = np.unique(lab[m & same])
+    touched = np.isin(lab, touched_ids[touched_ids > 0]) & now
+    zone = cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * (pad - 2) + 1,) * 2)) > 0
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    thin = touched & ~(cv2.morphologyEx(touched.astype(np.uint8), cv2.MORPH_OPEN, k) > 0)
+    drop = thin & zone
+    # whole pieces of a touched stroke left inside the zone (not reaching the padded border)
+    n2, lab2, stats, _ = cv2.connectedComponentsWithStats((touched & ~drop).astype(np.uint8), connectivity=8)
+    if n2 > 1:
+        outside = np.bincount(lab2[~zone].ravel(), minlength=n2) > 0
+        inside_only = ~outside
+        inside_only[0] = False
+        drop |= inside_only[lab2]
+    if drop.any():
+        hints[Y0:Y1, X0:X1][drop] = 0
+    return X0, Y0, X1, Y1
+
+
+def erase_context(hints: np.ndarray, rect, size: float) -> np.ndarray:
+    """A copy of the hints (HxWx4) inside the padded rect :func:`sweep_erase_leftovers`
+    works in, taken before an eraser pass changes ``hints``."""
+    h, w = hints.shape[:2]
+    pad = int(np.ceil(size / 2)) + 2
+    x0, y0, x1, y1 = rect
+    return hints[max(0, y0 - 2 * pad):min(h, y1 + 2 * pad), max(0, x0 - 2 * pad):min(w, x1 + 2 * pad)].copy()

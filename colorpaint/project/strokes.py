@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.hints import rasterize_strokes
+from ..core.hints import erase_context, rasterize_strokes, sweep_erase_leftovers
 
 KINDS = ("brush", "erase", "fill")
 RGB = tuple[int, int, int]
@@ -155,7 +155,9 @@ def paint_stroke(hints: np.ndarray, stroke: Stroke, labels: np.ndarray | None = 
     (x0, y0, x1, y1), m = got
     sub = hints[y0:y1, x0:x1]
     if stroke.kind == "erase":
+        before = erase_context(hints, (x0, y0, x1, y1), stroke.size)
         sub[m] = 0
+        return sweep_erase_leftovers(hints, (x0, y0, x1, y1), m, stroke.size, before)
     else:
         sub[m, :3] = stroke.color
         sub[m, 3] = max(1, int(round(255 * stroke.opacity)))
