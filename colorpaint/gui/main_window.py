@@ -894,6 +894,11 @@ class MainWindow(QMainWindow):
             self.set_project(p)
         self.prefs.add_recent(path)
         self.statusBar().showMessage(f"Opened {path.name}: {p.frame_count} frame{'s' if p.frame_count != 1 else ''}", 5000)
+        warnings = getattr(p, "load_warnings", None)
+        if warnings:  # repaired on load: say what, once
+            more = f"\n… and {len(warnings) - 8} more" if len(warnings) > 8 else ""
+            self.prompts.error("Opened with repairs", f"{path.name} had values ColorPaint could not use; they were repaired or "
+                               f"left out and the rest of the project is kept:\n\n" + "\n".join(warnings[:8]) + more)
         return True
 
     def adopt_new_project(self, p: Project) -> None:

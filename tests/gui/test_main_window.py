@@ -426,3 +426,20 @@ def test_model_switch_with_live_never_replaces_colors_silently(opened, qtbot):
     qtbot.wait(300)
     assert not opened.colorizing and frame.result is first
     assert "keeps its colors" in opened.statusBar().currentMessage()
+
+
+def test_opening_a_repaired_project_says_what_was_repaired(window, sample_frames, tmp_path):
+    import json
+
+    assert window.open_path(sample_frames / "frame1.png")
+    assert window.save(tmp_path / "hand", wait=True)
+    folder = tmp_path / "hand.cpaint"
+    doc = json.loads((folder / "project.json").read_text())
+    doc["shots"][0]["frames"][0]["strokes"] = [
+        {"kind": "brush", "points": [[10, 10], [40, 40]], "color": [255, 0, 0], "size": 1e300, "opacity": 1.0},
+        {"kind": "brush", "points": [[float("nan"), 3]], "color": [0, 255, 0], "size": 5},
+    ]
+    (folder / "project.json").write_text(json.dumps(doc))
+    assert window.open_path(folder)
+    assert len(window.project.current_frame.strokes) == 1  # the drawable stroke kept, its size brought into range
+    assert "repaired" in window.prompts.last_error and "size" in window.prompts.last_error
