@@ -165,6 +165,10 @@ class Trainer:
             return
         state = {"step": step, "history": json.dumps(history)}
         for k, m in self.obj.modules().items():
+            bad = next((n for n, t in m.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()), None)
+            if bad is not None:  # never replace the last good checkpoint with a diverged one
+                raise ValueError(f"training diverged by step {step} (NaN/inf in {k}.{bad}); the checkpoint of the last "
+                                 f"good step is kept in {self.ckpt_path.parent}: resume from it with a lower learning rate")
             state[k] = m.state_dict()
         for k, o in self.obj.optimizers().items():
             state[k] = o.state_dict()

@@ -392,3 +392,28 @@ def test_info_json_fuzz(tmp_path, good):
             assert "\n" not in st_.problems[0]
 
     run()
+
+
+def test_a_diverged_run_keeps_its_last_good_checkpoint(tmp_path):
+    from colorpaint.training.loop import TrainConfig, Trainer
+
+    t = Trainer(TrainConfig(model="temporal", data=[], out=str(tmp_path / "run"), device="cpu", tiny=True))
+    net = registry.build("temporal", tiny=True)
+    opt = torch.optim.Adam(net.parameters())
+
+    class Obj:
+        def modules(self):
+            return {"G": net}
+
+        def optimizers(self):
+            return {"opt_G": opt}
+
+    t.obj, t.net, t.ema = Obj(), net, None
+    t.out.mkdir(parents=True, exist_ok=True)
+    t.save_checkpoint(5, [])
+    good = t.ckpt_path.read_bytes()
+    with torch.no_grad():
+        next(net.parameters()).view(-1)[0] = float("nan")
+    with pytest.raises(ValueError, match="diverged by step 9"):
+        t.save_checkpoint(9, [])
+    assert t.ckpt_path.read_bytes() == good  # resuming starts from step 5's finite weights
