@@ -12,6 +12,19 @@ import numpy as np
 from ..core.color import lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
 
+MAX_GAP = 16  # px: the widest line break gap closing seals (the Regions panel offers 0..16 too)
+
+
+def check_gap(gap) -> int:
+    """``gap`` as an int in 0..:data:`MAX_GAP`, else ValueError saying so."""
+    try:
+        g = int(gap)
+    except (TypeError, ValueError):
+        raise ValueError(f"gap must be a whole number of pixels, got {gap!r}") from None
+    if not 0 <= g <= MAX_GAP:
+        raise ValueError(f"gap must be between 0 and {MAX_GAP} pixels, got {gap}")
+    return g
+
 
 def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = 2):
     """-> (flat color layer HxWx3 uint8 RGB, labels HxW int32, per-region palette index or None).
@@ -19,6 +32,7 @@ def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarra
     Every pixel of the color layer takes a region's color: line pixels and pockets too small
     to be regions take a neighbouring region's, so nothing of the raw prediction is left
     where anti-aliased ink or paper shows through the lines on top."""
+    gap = check_gap(gap)
     gray = rgb_to_luma(lineart_rgb)
     labels, n = segment_cached(gray, gap_close=gap, min_area=None)
     lab = rgb_to_lab(color_rgb)
@@ -101,6 +115,7 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
     """
     from ..core.regions import match_regions
 
+    gap = check_gap(gap)
     g_prev, g_cur = rgb_to_luma(prev_image), rgb_to_luma(image)
     lp, n_p = segment_cached(g_prev, gap_close=gap, min_area=None)
     lc, n_c = segment_cached(g_cur, gap_close=gap, min_area=None)

@@ -83,9 +83,11 @@ def sequence_request(first: np.ndarray, model: str = "temporal", *, weights: str
     """The base request of a shot job (``first``: HxWx3 uint8 RGB, the shot's first frame).
 
     ``colorpaint-cli sequence`` and the window both build theirs here, so the same options
-    give the same frames."""
+    give the same frames. A ``gap`` outside 0..MAX_GAP is a ValueError, before any frame is done."""
+    from .flat import check_gap
+
     return ColorizeRequest(first, model=model, input_kind=input_kind, work_size=int(work_size), weights=weights,
-                           palette=tuple(tuple(int(v) for v in c) for c in palette), options={"flat": bool(flat), "gap": int(gap), "steady": float(steady)})
+                           palette=tuple(tuple(int(v) for v in c) for c in palette), options={"flat": bool(flat), "gap": check_gap(gap), "steady": float(steady)})
 
 
 def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray | None] | None = None,
