@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -82,11 +83,21 @@ def cmd_colorize(args) -> int:
         return _fail(str(e))
     out = Path(args.output)
     status = 0
+    written: dict[str, str] = {}  # output name -> the input it is made from
     for src in args.inputs:
         try:
             dst = out / (Path(src).stem + ".png")
             if _same_file(src, dst):
                 raise ImageError(f"{src}: output {dst} would overwrite the input; choose another -o folder")
+            for what, other in (("hint image", args.hints), ("previous frame", args.prev)):
+                if other and _same_file(other, dst):
+                    raise ImageError(f"{src}: output {dst} would overwrite the {what} {other}; choose another -o folder")
+            first = written.get(_name_key(dst.name))
+            if first is not None:
+                if _same_file(first, src):
+                    continue  # the same file named twice: done once
+                raise ImageError(f"{src}: output {dst} is already made from {first} (same name); "
+                                 "rename one of them or colorize them into different folders")
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
                                   work_size=args.work_size, weights=args.weights)
@@ -97,6 +108,7 @@ def cmd_colorize(args) -> int:
 
                 rgb = flatten(img, res, hints, palette, gap=args.gap)
             dst = save_image(dst, rgb)
+            written[_name_key(dst.name)] = src
             print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device})")
         except (ImageError, WeightsError, ValueError) as e:
             print(f"colorpaint-cli: error: {e}", file=sys.stderr)
@@ -115,18 +127,56 @@ def _same_file(a, b) -> bool:
         return False
 
 
+def _name_key(name: str) -> str:
+    """A file name as the file system compares it (Windows and macOS ignore case by default)."""
+    return name.casefold() if sys.platform in ("win32", "darwin") else name
+
+
+def _file_id(path) -> tuple[int, int] | None:
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def cmd_sequence(args) -> int:
     from .core.frames import FolderFrames, open_frames
     from .core.imageio import ImageError, load_image, load_rgba, save_image
     from .engine.sequence import colorize_sequence, sequence_request
     from .engine.weights import WeightsError
 
+    frames = None
     try:
         palette = _palette(args)
         session = _session(args)
         session.get(args.model, args.weights)
-        names, frames = open_frames(args.src)
-        size = (lambda i: frames.size(i)) if isinstance(frames, FolderFrames) else (lambda i: (frames[i].shape[1], frames[i].shape[0]))
+        src, out = Path(args.src), Path(args.output)
+        if src.is_dir() and _same_file(src, out):
+            raise ImageError(f"{out}: is the shot's own folder: the colored frames would overwrite or mix with its frames; choose another -o folder")
+        hd = Path(args.hints_dir) if args.hints_dir else None
+        if hd is not None:
+            if not hd.is_dir():
+                raise ImageError(f"{hd}: --hints-dir is not a folder")
+            if _same_file(hd, out):
+                raise ImageError(f"{out}: is the --hints-dir folder; the colored frames would overwrite the hints; choose another -o folder")
+        names, frames = open_frames(src)
+        inputs: dict[tuple[int, int], Path] = {}  # every file read: none may be written over
+        if isinstance(frames, FolderFrames):
+            seen: dict[str, Path] = {}
+            for name, p in zip(names, frames.paths):
+                if _name_key(name) in seen:
+                    raise ImageError(f"{p}: has the same name as {seen[_name_key(name)].name}; both would be written to "
+                                     f"{out / (name + '.png')}; rename one of them")
+                seen[_name_key(name)] = p
+                inputs[_file_id(p)] = p
+        w0, h0 = frames.size(0)  # the first frame also checks the shot fits in memory
+        for i, name in enumerate(names):
+            w, h = frames.size(i)
+            if (w, h) != (w0, h0):
+                where = frames.paths[i] if isinstance(frames, FolderFrames) else f"{src}: frame {name}"
+                first = frames.paths[0].name if isinstance(frames, FolderFrames) else names[0]
+                raise ImageError(f"{where}: frame is {w}x{h} but the shot is {w0}x{h0} (like {first}); every frame of a shot must be the same size")
         keys = {}
         for spec in args.key or []:
             if "=" not in spec:
@@ -134,33 +184,32 @@ def cmd_sequence(args) -> int:
             name, path = spec.split("=", 1)
             if name not in names:
                 raise ValueError(f"--key {name!r}: no frame of that name (frames are {names[0]} .. {names[-1]})")
-            key = load_image(path)
-            fw, fh = size(names.index(name))
+            key = load_image(path, bytes_per_pixel=0)  # the shot's own check stands for it
+            fw, fh = frames.size(names.index(name))
             if key.shape[:2] != (fh, fw):
                 raise ValueError(f"--key {name}: {path} is {key.shape[1]}x{key.shape[0]} but the frame is {fw}x{fh}")
             keys[names.index(name)] = key
+            inputs[_file_id(path)] = Path(path)
         hints = {}
-        if args.hints_dir:
-            hd = Path(args.hints_dir)
-            if not hd.is_dir():
-                raise ImageError(f"{hd}: --hints-dir is not a folder")
+        if hd is not None:
             for i, name in enumerate(names):
-                if (hd / f"{name}.png").exists():
-                    hints[i] = load_rgba(hd / f"{name}.png")
-        w0, h0 = size(0)
-        for i, name in enumerate(names):
-            w, h = size(i)
-            if (w, h) != (w0, h0):
-                raise ImageError(f"{args.src}: frame {name} is {w}x{h} but the shot is {w0}x{h0}; every frame of a shot must be the same size")
-        out = Path(args.output)
+                hp = hd / f"{name}.png"
+                if os.path.lexists(hp):
+                    hints[i] = load_rgba(hp, bytes_per_pixel=0)
+                    inputs[_file_id(hp)] = hp
+        inputs.pop(None, None)
         for name in names:
-            if _same_file(Path(args.src) / f"{name}.png", out / f"{name}.png"):
-                raise ImageError(f"{out / (name + '.png')}: would overwrite an input frame; choose another -o folder")
+            dst = out / f"{name}.png"
+            hit = inputs.get(_file_id(dst))
+            if hit is not None:
+                raise ImageError(f"{dst}: would overwrite the input {hit}; choose another -o folder")
+        base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
+                                palette=palette, flat=args.flat, gap=args.gap,
+                                **({} if args.steady is None else {"steady": args.steady}))
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
+        if frames is not None and hasattr(frames, "close"):
+            frames.close()
         return _fail(str(e))
-    base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
-                            palette=palette, flat=args.flat, gap=args.gap,
-                            **({} if args.steady is None else {"steady": args.steady}))
     t0 = time.perf_counter()
     # frames are written as they finish and dropped: memory stays flat over a long shot
     job = colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor, keep_results=False)
@@ -174,12 +223,15 @@ def cmd_sequence(args) -> int:
                 drift = stop.value[1]
                 break
             save_image(out / f"{names[p.index]}.png", p.result)
-    except ImageError as e:  # read-only folder, full disk: the next frames would fail the same way
+    except ValueError as e:  # a frame that cannot be read; read-only folder, full disk: the next frames would fail the same way
         job.close()
         return _fail(str(e))
-    except ValueError as e:  # a frame that cannot be read
+    except MemoryError:
         job.close()
-        return _fail(str(e))
+        return _fail(f"{args.src}: not enough memory to colorize this shot")
+    finally:
+        if hasattr(frames, "close"):
+            frames.close()
     print(f"{len(frames)} frames -> {out} in {time.perf_counter() - t0:.1f} s; max drift {max(drift):.2f}")
     return 0
 
@@ -393,9 +445,20 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
 
 
 def cmd_evaluate(args) -> int:
-    from .core.imageio import ImageError
+    from .core.imageio import ImageError, path_problem
     from .engine.weights import WeightsError
 
+    data = Path(args.data)
+    try:
+        data.stat()
+    except OSError as e:
+        return _fail(path_problem(data, e).replace("no such file", "no such folder"))
+    if not data.is_dir():
+        return _fail(f"{data}: --data is not a folder")
+    if args.json:
+        parent = Path(args.json).parent
+        if not parent.is_dir():
+            return _fail(f"{args.json}: cannot write the report here ({parent} is not a folder)")
     try:
         rep = evaluate(args.model, Path(args.data), args.hints, args.input_kind, args.split or None, args.limit, args.weights, args.device,
                        args.work_size, args.flat)
@@ -405,11 +468,29 @@ def cmd_evaluate(args) -> int:
         extra = f"  flicker {m['flicker']:+.3f} (per shot |flicker| {m['flicker_abs']:.3f})" if "flicker" in m else ""
         print(f"{args.model:12s} {k:8s} n={m['n']:4d}  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  ΔE00 {m['de00']:.2f}{extra}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"model": args.model, "hints": args.hints, "flat": args.flat, "data": str(args.data), "results": rep}, indent=2))
+        try:
+            Path(args.json).write_text(json.dumps({"model": args.model, "hints": args.hints, "flat": args.flat, "data": str(args.data), "results": rep}, indent=2))
+        except OSError as e:
+            return _fail(f"{args.json}: could not write the report ({e.strerror or e.__class__.__name__})")
     return 0
 
 
+def _gap_arg(text: str) -> int:
+    """argparse type of --gap: whole pixels in 0..MAX_GAP."""
+    from .engine.flat import check_gap
+
+    try:
+        g = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
+    try:
+        return check_gap(g)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .engine.flat import MAX_GAP
     from .models import registry
 
     p = argparse.ArgumentParser(prog="colorpaint-cli", description="Colorize line art and grayscale frames without the window.")
@@ -435,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--palette", help="comma-separated hex colors, e.g. #ff0000,#00aa00")
     c.add_argument("--palette-file", help="GIMP .gpl palette")
     c.add_argument("--flat", action="store_true", help="one flat color per closed line-art region")
-    c.add_argument("--gap", type=int, default=2, help="line gaps up to this many pixels do not leak (flat mode)")
+    c.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
     common(c)
     c.set_defaults(func=cmd_colorize)
 
@@ -448,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
     s.add_argument("--steady", type=float, default=None, help="how far still areas keep the previous frame's colors (0..1; default 0.95)")
     s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
-    s.add_argument("--gap", type=int, default=2)
+    s.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
     s.add_argument("--palette", help="comma-separated hex colors (flat mode)")
     s.add_argument("--palette-file", help="GIMP .gpl palette (flat mode)")
     common(s)
