@@ -14,6 +14,46 @@ from .loop import StopFlag, TrainConfig, Trainer
 STOP_FILE = "STOP"  # creating OUT/STOP stops a run like SIGTERM does
 
 
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {v}")
+    return v
+
+
+def _not_negative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return v
+
+
+def _decay(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return v
+
+
 def build_parser():
     from ..models import registry
 
@@ -21,26 +61,26 @@ def build_parser():
     p.add_argument("--model", required=True, choices=registry.names())
     p.add_argument("--data", required=True, nargs="+", help="pair folders, sequence folders, videos or project folders")
     p.add_argument("--init", help="start from these weights (fine-tuning)")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--size", type=int, default=192, help="training crop size (px)")
-    p.add_argument("--scale", type=int, default=256, help="long side images are scaled to before cropping")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--steps", type=_positive, default=2000)
+    p.add_argument("--size", type=_positive, default=192, help="training crop size (px)")
+    p.add_argument("--scale", type=_positive, default=256, help="long side images are scaled to before cropping")
+    p.add_argument("--batch", type=_positive, default=8)
+    p.add_argument("--lr", type=_learning_rate, default=2e-4)
     p.add_argument("--out", default="runs/train", help="run folder; creating OUT/STOP stops the run like SIGTERM")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--progress", choices=["text", "json"], default="text")
-    p.add_argument("--val-every", type=int, default=250)
-    p.add_argument("--val-items", type=int, default=24)
+    p.add_argument("--val-every", type=_positive, default=250)
+    p.add_argument("--val-items", type=_positive, default=24)
     p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=_not_negative, default=0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tiny", action="store_true", help="tiny network (tests)")
-    p.add_argument("--max-items", type=int, default=None, help="read at most this many items per data folder")
+    p.add_argument("--max-items", type=_positive, default=None, help="read at most this many items per data folder")
     p.add_argument("--net", default="{}", help="network config overrides, JSON")
     p.add_argument("--objective", default="{}", help="loss settings, JSON (e.g. {\"gan\": \"wgan-gp\"})")
     p.add_argument("--gan", choices=["gan", "wgan-gp"], help="adversarial loss (GAN families)")
     p.add_argument("--vgg19", help="VGG19 state-dict for the temporal model's content/style losses")
-    p.add_argument("--ema", type=float, default=0.999, help="decay of the weight average that is validated and exported (0: off)")
+    p.add_argument("--ema", type=_decay, default=0.999, help="decay of the weight average that is validated and exported (0: off)")
     p.add_argument("--version", default="")
     return p
 
