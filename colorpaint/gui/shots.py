@@ -26,11 +26,11 @@ from ..project import FrameResult, Project, ProjectError
 from ..project.io import remove_corrected, write_corrected
 from ..project.shots import ShotFrames, export_frames, export_shot, thumbnail_job
 from .convert import rgb_to_qimage
+from .prompts import VIDEO_FILTER
 from .qt_worker import JobRunner
 from .timeline import THUMB_H, CellInfo, TimelinePanel, frame_status
 
 DEFAULT_DRIFT_THRESHOLD = 12.0
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.gif)"
 
 
 def shot_model(project: Project) -> str:

@@ -48,8 +48,8 @@ from ..training import finetune
 from ..training.cli import STOP_FILE
 from ..training.finetune import TrainSettings, default_settings
 from .loss_curve import LossCurve
+from .prompts import VIDEO_FILTER
 
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.gif)"
 METRICS = (("psnr", "PSNR (dB)", True), ("ssim", "SSIM", True), ("de00", "ΔE00", False))  # key, label, higher is better
 
 

@@ -1,0 +1,83 @@
+"""Every question and message box the window shows, in one replaceable place (tests
+swap in answers; the window never blocks on a dialog it did not need)."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ..core.imageio import IMAGE_EXTS
+from ..project.appdata import RecoveryInfo
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTS)) + ")"
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.gif)"
+
+
+class Prompts:
+    """The window's questions and messages."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+        self.last_error: str | None = None
+
+    def error(self, title: str, text: str) -> QMessageBox:
+        """Show ``text`` without blocking the event loop (the work behind it is kept)."""
+        self.last_error = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.parent)
+        box.setObjectName("errorDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        return box
+
+    def replace_project(self, name: str) -> bool:
+        """Whether to replace the other project saved as ``name``."""
+        ans = QMessageBox.question(self.parent, "Replace project",
+                                   f"{name!r} already holds another project. Replace it? Its frames, results and training "
+                                   "examples are removed and this project is saved in their place.",
+                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return ans == QMessageBox.StandardButton.Yes
+
+    def save_changes(self, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        ans = QMessageBox.question(self.parent, "Unsaved changes", f"Save the changes to {name!r} before closing it?",
+                                   QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                                   QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(ans, "cancel")
+
+    def recover(self, info: RecoveryInfo) -> str:
+        """'recover', 'discard' or 'later'."""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.saved_at))
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
+                          f"ColorPaint was not closed normally. Unsaved work on {info.name!r} was autosaved at {when}.\n\nRecover it?",
+                          parent=self.parent)
+        rec = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        dis = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return "recover" if box.clickedButton() is rec else "discard" if box.clickedButton() is dis else "later"
+
+    def open_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open line art, a grayscale page, a video or a project", "",
+                                              f"{IMAGE_FILTER};;{VIDEO_FILTER};;ColorPaint project (project.json);;All files (*)")
+        return path or None
+
+    def open_palette(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Load a GIMP palette", "", "GIMP palette (*.gpl)")
+        return path or None
+
+    def open_folder(self) -> str | None:
+        return QFileDialog.getExistingDirectory(self.parent, "Open a folder of frames or a project folder") or None
+
+    def save_file(self, caption: str, suggested: str, filter_: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, caption, suggested, filter_)
+        return path or None
+
+    def stop_training(self) -> bool:
+        """On close while a model trains: True to stop it (its checkpoint is kept) and close."""
+        ans = QMessageBox.question(self.parent, "Training is running",
+                                   "A model is still training. Stop it and close ColorPaint?\n\n"
+                                   "The last checkpoint is kept: Resume in the Train panel continues it.",
+                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return ans == QMessageBox.StandardButton.Yes
