@@ -151,8 +151,8 @@ class JsonProcess(QObject):
             msg = "the process was killed or crashed"
         elif code != 0:
             msg = f"the process exited with code {code}"
-        if msg and not self.error_message and self._err_tail:
-            msg += ": " + " | ".join(ln.strip() for ln in self._err_tail[-3:] if ln.strip())
+        if msg and not self.error_message:
+            msg += " (the log has the details)"  # its own words are for the log, not the artist
         self._log(f"[exit code {code}{', crashed' if status == QProcess.ExitStatus.CrashExit else ''}]\n")
         self.done = True
         self.ended.emit(msg)
@@ -286,6 +286,10 @@ class TrainerTab(QWidget):
         dl.addWidget(self.data_list)
         dl.addLayout(row)
         dl.addLayout(hl)
+        self.split_label = QLabel(objectName="splitLabel")  # what will be held out, said before starting
+        self.split_label.setWordWrap(True)
+        dl.addWidget(self.split_label)
+        self.holdout_spin.valueChanged.connect(lambda _: self._update_split_label())
         lv.addWidget(box)
 
         box = QGroupBox("Settings")
@@ -369,7 +373,7 @@ class TrainerTab(QWidget):
         self.curve = LossCurve()
         live.addWidget(self.curve, 3)
         sv = QVBoxLayout()
-        cap = QLabel("Latest held-out samples: input | model | truth")
+        cap = self.sample_caption = QLabel("Latest held-out samples: input | model | truth")
         cap.setWordWrap(True)
         self.sample_preview = ImagePreview("Samples appear at each validation", "samplePreview")
         sv.addWidget(cap)
@@ -627,7 +631,33 @@ class TrainerTab(QWidget):
         self._update_buttons()
         self.stateChanged.emit(state)
 
+    def split_preview(self) -> tuple[int, int]:
+        """(training frames, held-out frames) the chosen sources and hold-out share will give."""
+        train = held = 0
+        for src in self.data_sources():
+            try:
+                n = finetune.count_items(src)
+            except (ValueError, OSError):
+                continue
+            k = finetune.split_holdout(n, self.holdout_spin.value() / 100)
+            train, held = train + n - k, held + k
+        return train, held
+
+    def _update_split_label(self) -> None:
+        if not self.data_sources():
+            self.split_label.setText("")
+            return
+        train, held = self.split_preview()
+        if held:
+            self.split_label.setText(f"{train} frame{'s' * (train != 1)} to train on; the last {held} "
+                                     f"(by name order) held out to compare before and after.")
+        else:
+            self.split_label.setText(f"{train} frame{'s' * (train != 1)} to train on and none to hold out: every source needs "
+                                     "two or more frames (and a hold-out share above 0) for an honest before/after comparison. "
+                                     "The run trains, and its numbers are on the training frames.")
+
     def _update_buttons(self) -> None:
+        self._update_split_label()
         busy = self.state in ("preparing", "training", "stopping", "comparing")
         self.start_button.setEnabled(not busy and bool(self.data_sources()))
         self.start_button.setToolTip("" if self.data_sources() else "Choose training data first")
@@ -731,8 +761,10 @@ class TrainerTab(QWidget):
         data = [j["split"]["pairs"]] + ([j["split"]["shots"]] if j["split"].get("shots") else [])
         args = ["-m", "colorpaint.training.cli", *finetune.train_argv(j["family"], data, self.run_dir, s, j["base"], resume)]
         held = j["split"]["heldout"]
-        self._status(f"{'Resuming' if resume else 'Training'} {j['family']} on {j['split']['train']} frames "
-                     f"({held} held out)… starting")
+        n = j["split"]["train"]
+        self._status(f"{'Resuming' if resume else 'Training'} {j['family']} on {n} frame{'s' * (n != 1)} "
+                     f"({f'{held} held out' if held else 'none held out: the numbers are on training frames'})… starting")
+        self.sample_caption.setText(f"Latest {'held-out' if held else 'training-frame'} samples: input | model | truth")
         self.progress.setRange(0, s.steps)
         self.progress.setValue(self.last_step.get("step", 0) if resume else 0)
         self.progress.setFormat("starting…")
@@ -777,7 +809,8 @@ class TrainerTab(QWidget):
             self.progress.setFormat(f"step {step} / {total}  ·  ETA {_fmt_eta(rec.get('eta'))}")
             self.curve.add(step, rec.get("losses") or {}, rec.get("val") or {}, total)
             val = self._last_val = rec.get("val") or self._last_val
-            extra = f"  ·  held-out PSNR {val['psnr']:.2f} dB, ΔE00 {val['de00']:.2f}" if "psnr" in val and "de00" in val else ""
+            which = "held-out" if self.job.get("split", {}).get("heldout") else "training-frame"
+            extra = f"  ·  {which} PSNR {val['psnr']:.2f} dB, ΔE00 {val['de00']:.2f}" if "psnr" in val and "de00" in val else ""
             self._status(f"Training {self.job.get('family')}: step {step} of {total}, {_fmt_eta(rec.get('elapsed'))} elapsed{extra}")
             if rec.get("sample"):
                 self._show_sample(rec["sample"])
@@ -802,6 +835,9 @@ class TrainerTab(QWidget):
             return
         if error:
             return self._fail(error)
+        if not self.job["split"]["heldout"]:  # nothing held out: no comparison to make, and none is faked
+            self._compare = {}
+            return self._compared("", compared=False)
         self._status("Training finished. Scoring the held-out frames before and after…")
         self.progress.setFormat("comparing before and after…")
         self.progress.setValue(self.progress.maximum())
@@ -818,7 +854,7 @@ class TrainerTab(QWidget):
         elif rec.get("event") == "done":
             self._compare = rec
 
-    def _compared(self, error: str) -> None:
+    def _compared(self, error: str, compared: bool = True) -> None:
         j = self.job
         weights = self.run_dir / f"{j['family']}.safetensors"
         rec = self._compare if not error else {}
@@ -837,6 +873,8 @@ class TrainerTab(QWidget):
                 "metrics": {"before": rec.get("before", {}), "after": rec.get("after", {})}, "run": str(self.run_dir)}
         if error:
             info["comparison_error"] = error
+        if not compared:
+            info["comparison"] = "none: no frames were held out"
         try:
             v = self.store.add_version(j["family"], weights, info,
                                        files={"comparison": rec.get("comparison"), "log": self.log_path})
@@ -847,11 +885,14 @@ class TrainerTab(QWidget):
         (self.run_dir / "checkpoint.pt").unlink(missing_ok=True)
         shutil.rmtree(self.run_dir / "data", ignore_errors=True)
         self.refresh_versions(select=v.weights)
-        self._show_results(info["metrics"], self.store.info_file(v, "comparison"))
+        if compared:
+            self._show_results(info["metrics"], self.store.info_file(v, "comparison"))
         self.progress.setFormat("done")
         if error:
             self._show_error(f"{error}. The new version was saved without it.", title="The before/after comparison failed")
             self._status(f"Saved “{v.name}” without a comparison.")
+        elif not compared:
+            self._status(f"Done: saved “{v.name}”. No frames were held out, so there is no before/after comparison.")
         else:
             self._status(f"Done: saved “{v.name}”. Use it from the model picker or with “Use this model”.")
         self._set_state("done")

@@ -9,6 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from ..core.errors import artist_message
 from .loop import StopFlag, TrainConfig, Trainer
 
 STOP_FILE = "STOP"  # creating OUT/STOP stops a run like SIGTERM does
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
         Trainer(cfg, emit).fit(lambda: stop.stop or (single and stop_file.exists()))
     except Exception as e:  # report, for the trainer tab, then fail
         if args.progress == "json":
-            emit({"event": "error", "message": f"{e.__class__.__name__}: {e}", "traceback": traceback.format_exc()})
+            emit({"event": "error", "message": artist_message(e), "traceback": traceback.format_exc()})
         else:
             traceback.print_exc()
         return 1

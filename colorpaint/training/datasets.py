@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..core.color import lab_to_net, lab_to_rgb, luma_to_L, L_to_net, rgb_to_lab, rgb_to_luma
-from ..core.frames import is_video, list_frames, read_video, video_info
+from ..core.frames import is_video, list_frames, natural_key, read_video, video_info
 from ..core.hints import hint_inputs, hints_to_net, simulate_hints
 from ..core.imageio import load_image
 from ..core.lineart import synthesize_lines
@@ -103,10 +103,15 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
                     splits = {r["id"]: (r.get("split") or "train", r.get("author") or r["id"]) for r in csv.DictReader(fh)}
             if max_items:
                 colors = colors[:max_items]
-            for c in colors:
+            hashed = {c: splits.get(c.name[: -len("_color.png")], (None, _group_of(c.name[: -len("_color.png")]))) for c in colors}
+            held_by_time = not splits and all(_split_of(g, val_frac) == "val" for _, g in hashed.values())
+            n_val = min(len(colors) - 1, round(len(colors) * val_frac)) if held_by_time else 0
+            if held_by_time:  # one name group hashed into val would leave nothing to train on: hold out the last frames
+                log(f"{d}: every item falls in one held-out group; holding out the last {n_val} by name order instead")
+            for i, c in enumerate(sorted(colors, key=natural_key) if held_by_time else colors):
                 pid = c.name[: -len("_color.png")]
-                split, group = splits.get(pid, (None, _group_of(pid)))
-                split = split or _split_of(group, val_frac)
+                split, group = hashed[c]
+                split = ("val" if i >= len(colors) - n_val else "train") if held_by_time else (split or _split_of(group, val_frac))
                 color = _fit(load_image(c), scale)
                 lp = d / f"{pid}_line.png"
                 line = None

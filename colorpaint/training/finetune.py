@@ -41,6 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.errors import artist_message
 from ..core.atomic import atomic_copy
 from ..core.frames import is_video, list_frames, natural_key, read_video, video_info
 from ..core.imageio import load_image, save_image
@@ -414,7 +415,7 @@ def main(argv=None) -> int:
         else:
             res = compare(args.family, args.before or None, args.after, args.data, args.out, args.device, args.limit, args.work_size, log=log)
     except Exception as e:  # reported to the trainer tab like colorpaint-train's errors
-        emit({"event": "error", "message": f"{e.__class__.__name__}: {e}", "traceback": traceback.format_exc()})
+        emit({"event": "error", "message": artist_message(e), "traceback": traceback.format_exc()})
         return 1
     emit({"event": "done", **res})
     return 0

@@ -152,3 +152,41 @@ def test_bad_data_fails_with_its_message(qtbot, tab, store, tmp_path):
     assert str(bad / "p00_color.png") in tab.last_error and "p00_color.png" in tab.error_label.text()
     assert "p00_color.png" in tab.log_path.read_text()
     assert store.list_versions() == before
+
+
+def test_one_frame_trains_honestly_without_a_fake_comparison(qtbot, store, tmp_path):
+    """One corrected frame: the tab says before starting that nothing can be held out,
+    labels its numbers as training-frame numbers, and finishes without an error box."""
+    proj = write_pairs(tmp_path / "One.cpaint" / "corrected", n=1, size=(64, 64)).parent
+    t = TrainerTab(store=store)
+    qtbot.addWidget(t)
+    t.resize(1200, 800)
+    t.show()
+    t.set_project_dir(proj)
+    t.set_settings(TrainSettings(steps=3, size=64, lr=1e-3, batch=2, device="cpu", val_every=3, val_items=2, scale=64))
+    t.select_base("color-apply")
+    try:
+        assert "none to hold out" in t.split_label.text() and "1 frame to train on" in t.split_label.text()
+        click(qtbot, t, "startTrainingButton")
+        qtbot.waitUntil(lambda: t.state in ("done", "failed"), timeout=TRAIN_TIMEOUT)
+        assert t.state == "done", t.last_error
+        assert not t.error_frame.isVisible()
+        assert "training-frame" in t.sample_caption.text()
+        assert "no before/after comparison" in t.status_label.text()
+        (v,) = [v for v in store.list_versions("color-apply") if not v.bundled]
+        assert v.info["comparison"].startswith("none") and not v.info["metrics"]["after"]
+    finally:
+        t.shutdown()
+
+
+def test_eight_frames_of_one_name_group_still_train(tmp_path):
+    """s0_color.png … s7_color.png hash into one group; the split still leaves frames to train on."""
+    from colorpaint.training.datasets import scan
+
+    d = write_pairs(tmp_path / "pairs", n=8, size=(64, 64))
+    for i, p in enumerate(sorted(d.glob("p*_color.png"))):
+        p.rename(d / f"s{i}_color.png")
+    for p in d.glob("p*_line.png"):
+        p.unlink()
+    tr, va, _, _ = scan([d], scale=64, log=lambda m: None)
+    assert len(tr) == 7 and len(va) == 1
