@@ -29,7 +29,20 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    if os.name != "posix":
+        return 0
+    m = os.umask(0)  # the only way to read it; set straight back (the main thread sets it once at start)
+    os.umask(m)
+    return m
+
+
+_UMASK = _umask()
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Fill ``path`` through ``write(fh)`` atomically. The file gets the permissions a new
+    file gets from the user's umask (a temporary file alone would be private, 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
@@ -37,6 +50,32 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
+            if os.name == "posix":
+                os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_file(path: str | os.PathLike, write_to: Callable[[str], object]) -> Path:
+    """Like :func:`atomic_write` for writers that want a file name (``write_to(tmp_path)``,
+    e.g. safetensors' ``save_file``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write_to(tmp)
+        if os.name == "posix":
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

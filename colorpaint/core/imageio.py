@@ -9,7 +9,6 @@ import errno
 import os
 import stat
 import struct
-import tempfile
 import warnings
 import zlib
 from contextlib import contextmanager
@@ -359,21 +358,10 @@ def save_image(path: str | os.PathLike, img: np.ndarray) -> Path:
     mode = "RGBA" if img.ndim == 3 and img.shape[2] == 4 else ("L" if img.ndim == 2 else "RGB")
     if mode == "RGBA" and fmt == "JPEG":
         img, mode = img[..., :3], "RGB"
+    from .atomic import atomic_write
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=ext + ".tmp", dir=path.parent)
+        atomic_write(path, lambda fh: Image.fromarray(np.ascontiguousarray(img), mode).save(fh, fmt))
     except OSError as e:
-        raise ImageError(f"{path}: cannot write here ({e.strerror or e})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(np.ascontiguousarray(img), mode).save(fh, fmt)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise ImageError(f"{path}: could not save ({e.strerror or e})") from None
     return path

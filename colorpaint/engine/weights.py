@@ -17,6 +17,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from ..core.atomic import atomic_write_file
 from ..models import registry
 
 FORMAT = 1
@@ -89,12 +90,7 @@ def save_weights(path: str | os.PathLike, net: torch.nn.Module, meta: dict | Non
     if bad:
         raise WeightsError(f"{path}: not written: weights contain NaN/inf values ({bad}) — the training diverged")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"colorpaint": json.dumps(info)})
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
+    return atomic_write_file(path, lambda tmp: save_file(state, tmp, metadata={"colorpaint": json.dumps(info)}))
 
 
 def _not_finite(tensors) -> str | None:

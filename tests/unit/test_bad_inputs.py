@@ -26,7 +26,7 @@ from PIL import Image
 
 from colorpaint import cli
 from colorpaint.core import frames as _frames  # noqa: F401  (first: it quiets FFmpeg before any video is touched)
-from colorpaint.core import imageio
+from colorpaint.core import atomic, imageio
 from colorpaint.core.imageio import ImageError, load_image, save_image
 from colorpaint.engine.session import Session
 from colorpaint.engine.weights import WeightsError, load_weights, read_metadata
@@ -337,7 +337,7 @@ def _full_disk(monkeypatch, budget=200, at="write"):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     proxy = _OsProxy(fdopen=fdopen, **({"fsync": fsync} if at == "fsync" else {}))
-    monkeypatch.setattr(imageio, "os", proxy)
+    monkeypatch.setattr(atomic, "os", proxy)  # where every file is written
 
 
 def _litter(folder: Path) -> list[str]:
@@ -415,9 +415,9 @@ def test_read_only_output_folder_simulated(tmp_path, weights, monkeypatch, capfd
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
     if where == "mkstemp":
-        monkeypatch.setattr(imageio.tempfile, "mkstemp", denied)
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
     else:
-        monkeypatch.setattr(imageio, "os", _OsProxy(replace=denied))
+        monkeypatch.setattr(atomic, "os", _OsProxy(replace=denied))
     rc, errs = _cli(capfd, "colorize", src, "-o", out, "--model", "auto", "--weights", weights["auto"])
     assert rc == 2 and len(errs) == 1 and "Permission denied" in errs[0] and "s.png" in errs[0], errs
     assert (out / "s.png").read_bytes() == b"previous result" and _litter(out) == []

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent(r"""
     import os, sys, time
     import numpy as np
-    from colorpaint.core import imageio
+    from colorpaint.core import atomic, imageio
 
     dst, mode, ready = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -67,7 +67,7 @@ CHILD = textwrap.dedent(r"""
                 os._exit(9)  # the new file is complete and fsynced, but never renamed
             return os.replace(a, b)
 
-    imageio.os = Os()
+    atomic.os = Os()  # where every file is written
     big = np.random.default_rng(1).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
     imageio.save_image(dst, big)
     print("saved", flush=True)

@@ -221,3 +221,15 @@ def test_marked_between_saves_then_killed_opens_as_saved(tmp_path):
     assert (folder / "corrected" / f"{f.id}_color.png").exists()
     _check_agrees(folder)  # the project was never saved with the mark: the example goes
     assert not (folder / "corrected" / f"{f.id}_color.png").exists()
+
+
+def test_saved_files_follow_the_users_umask(tmp_path):
+    """Exports and saves are shared with the studio: not private 0600 temporary files."""
+    from colorpaint.core import atomic
+
+    a = _bmp_project(tmp_path, "a", 0, (200, 30, 30))
+    folder = save_project(a, tmp_path / "Share.cpaint")
+    png = save_image(tmp_path / "export.png", _color(1))
+    want = 0o666 & ~atomic._UMASK
+    for p in (png, folder / "project.json", *folder.rglob("*.png"), *folder.rglob("*.bmp")):
+        assert p.stat().st_mode & 0o777 == want, p
