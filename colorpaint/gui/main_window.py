@@ -147,10 +147,12 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
         if f is None:
             self.frame_label.setText(" no frame ")
         else:
-            flat = [x for s in p.shots for x in s.frames]
-            i = flat.index(f)
-            extra = (" · key" if f.key else "") + (" · corrected" if f.corrected else "") + (f" · drift {f.drift:.1f}" if f.drift is not None else "")
-            self.frame_label.setText(f" {f.name}  {i + 1}/{len(flat)}{extra} ")
+            si, fi = p.current
+            shot = p.shots[si]
+            where = f"{fi + 1}/{len(shot.frames)}" + (f" in {shot.name}" if len(p.shots) > 1 else "")  # as the timeline counts
+            drift = f" · drift {f.drift:.1f}" if f.drift is not None and f.result is not None else ""
+            extra = (" · key" if f.key else "") + (" · corrected" if f.corrected else "") + drift
+            self.frame_label.setText(f" {f.name}  {where}{extra} ")
         n = p.frame_count if p else 0
         cur = [x for s in p.shots for x in s.frames].index(f) if f else 0
         self.act_prev.setEnabled(f is not None and cur > 0)

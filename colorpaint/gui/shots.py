@@ -162,6 +162,7 @@ class ShotController(QObject):
             ev.flags.connect(self._on_frame_changed)
             ev.settings.connect(self._on_settings)
         self._rebuild()
+        self.update_model_label()
 
     @property
     def shot(self):
@@ -174,8 +175,9 @@ class ShotController(QObject):
     def _cell(self, i: int, f) -> CellInfo:
         job = self._job
         pending = job is not None and job["project"] is self.project and f.id in job["pending"]
-        flagged = f.drift is not None and f.drift > self.threshold() and not f.key and not f.corrected
-        return CellInfo(i + 1, f.name, frame_status(f), f.drift, flagged, pending)
+        drift = f.drift if f.result is not None else None  # a drift score belongs to colors (gone after an undo)
+        flagged = drift is not None and drift > self.threshold() and not f.key and not f.corrected
+        return CellInfo(i + 1, f.name, frame_status(f), drift, flagged, pending)
 
     def _rebuild(self) -> None:
         p = self.project
@@ -231,7 +233,23 @@ class ShotController(QObject):
         if i == self.project.current[1] - 1:
             self._update_onion()
 
+    def update_model_label(self) -> None:
+        """Colorize shot says which model it runs: a shot needs a model that takes the
+        previous frame, so with another one picked it runs temporal, and says so."""
+        b = self.panel.colorize_shot_button
+        p = self.project
+        if p is None:
+            b.setText("Colorize shot")
+            return
+        model = shot_model(p)
+        b.setText(f"Colorize shot ({model})")
+        why = "" if model == p.model else (f"\n{p.model} colors frames one by one; a shot is carried from frame to frame "
+                                           f"by a model that takes the previous frame, so {model} is used.")
+        b.setToolTip("Colorize every frame of the shot from its key frames (Ctrl+Shift+Enter)" + why)
+
     def _on_settings(self, key) -> None:
+        if key == "model":
+            self.update_model_label()
         if key == "drift_threshold":
             self._refresh_cells()
         elif key == "fps" and self.shot is not None:
@@ -383,6 +401,7 @@ class ShotController(QObject):
         p.set_current(p.shots.index(shot), 0)
         if new:
             win.adopt_new_project(p)
+        self.panel.strip.setFocus()  # Left/Right/Space step and play the new shot at once
         win.statusBar().showMessage(f"Imported {path.name} as shot {shot.name!r}: {len(shot.frames)} frames at {shot.fps:.2f} fps", 6000)
         return True
 

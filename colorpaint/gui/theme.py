@@ -20,3 +20,13 @@ def apply_dark(app: QApplication) -> None:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 125))
     app.setPalette(p)
+    app.setStyleSheet(CHECKED_STYLE)
+
+
+# a checked toggle (Live, Key Frame, Corrected, Onion, the tools) must read as on at a glance
+CHECKED_STYLE = """
+QToolButton:checked, QPushButton:checked {
+    background-color: #3e78c8; color: #ffffff; border: 1px solid #8ab4f0; border-radius: 3px;
+}
+QToolButton:checked:hover, QPushButton:checked:hover { background-color: #4a86d8; }
+"""

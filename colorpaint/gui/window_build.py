@@ -2,12 +2,13 @@
 bar. Built once by :class:`~.main_window.MainWindow`; the slots they call live on the window."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSlider,
                                QSpinBox, QToolBar, QToolButton)
 
 from . import icons
+from .help import ShortcutsDialog, about, shortcut_rows
 from .canvas import HintCanvas
 from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
 from .regions_panel import RegionTools
@@ -15,8 +16,46 @@ from .shots import ShotController
 from .trainer_tab import TrainerTab
 
 
+class KeysBackToCanvas(QObject):
+    """On a number field of the toolbar: Enter or Escape hands the keyboard back to the
+    canvas, and a tool key (a letter, [ or ]) works at once instead of being swallowed."""
+
+    def __init__(self, canvas, parent) -> None:
+        super().__init__(parent)
+        self.canvas = canvas
+
+    def eventFilter(self, obj, e) -> bool:
+        t = e.type()
+        if t not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        key = e.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            if t == QEvent.Type.KeyPress:
+                obj.interpretText()
+                self.canvas.setFocus()
+                return key == Qt.Key.Key_Escape
+            return False
+        tool_key = Qt.Key.Key_A <= key <= Qt.Key.Key_Z or key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight)
+        if tool_key and not e.modifiers() & ~Qt.KeyboardModifier.ShiftModifier:
+            if t == QEvent.Type.ShortcutOverride:
+                e.ignore()  # not the field's: let the window's shortcut have it
+                obj.interpretText()
+                self.canvas.setFocus()
+                return True
+        return False
+
+
 class WindowBuild:
     """Mixin of :class:`MainWindow`: makes its widgets."""
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(action, keys) for every shortcut of the window and its timeline."""
+        return shortcut_rows(list(self.actions()) + list(self.timeline.actions()))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        d = ShortcutsDialog(self.shortcuts(), self)
+        d.open()
+        return d
 
     def _action(self, text, slot, shortcut=None, checkable=False, tip=None) -> QAction:
         a = QAction(text, self)
@@ -134,6 +173,10 @@ class WindowBuild:
         self.shot_export_menu = m.addMenu("&Export Shot")
         for text, kind in (("PNG Sequence…", "png"), ("MP4 Video…", "mp4"), ("Layered ORA per Frame…", "ora")):
             self.shot_export_menu.addAction(text, lambda k=kind: self.shots.export_dialog(k))
+        m = mb.addMenu("&Help")
+        self.act_shortcuts = A("&Keyboard Shortcuts", self.show_shortcuts, "F1", tip="Every shortcut (F1)")
+        m.addAction(self.act_shortcuts)
+        m.addAction(A("&About ColorPaint", lambda: about(self)))
 
         # ---- toolbox (left)
         box = QToolBar("Tools", self)
@@ -176,6 +219,7 @@ class WindowBuild:
         self.size_spin.setSuffix(" px")
         self.size_spin.setValue(int(self.canvas.brush_size))
         self.size_spin.valueChanged.connect(lambda v: self.canvas.set_brush_size(v))
+        self.size_spin.installEventFilter(KeysBackToCanvas(self.canvas, self.size_spin))
         tb.addWidget(self.size_spin)
         tb.addWidget(QLabel(" Opacity "))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, tb)

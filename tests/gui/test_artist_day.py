@@ -1,0 +1,75 @@
+"""Small moments of an artist's day that used to break trust: keys swallowed by a number
+field, a new shot that ignores the arrow keys, counters that disagree, a drift score left
+on frames with no colors, a Colorize shot that hides its model, no list of shortcuts."""
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from colorpaint.core.imageio import save_image
+
+from .test_main_window import drag
+from .test_timeline import draw_frame
+
+
+def test_tool_keys_work_after_typing_a_brush_size(window, qtbot, sample_frames):
+    assert window.open_path(sample_frames / "frame1.png")
+    spin = window.size_spin
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClicks(spin, "30")
+    QTest.keyClick(spin, Qt.Key.Key_I)  # the picker: not a character of the size
+    assert window.canvas.tool == "eyedropper" and spin.value() == 30
+    assert QApplication.focusWidget() is not spin
+    spin.setFocus()
+    QTest.keyClicks(spin, "5")
+    QTest.keyClick(spin, Qt.Key.Key_Return)  # Enter hands the keyboard back to the canvas
+    assert QApplication.focusWidget() is window.canvas
+    QTest.keyClick(window.canvas, Qt.Key.Key_B)
+    assert window.canvas.tool == "brush"
+
+
+def test_imported_shot_steps_with_the_arrow_keys_at_once(window, qtbot, tmp_path):
+    folder = tmp_path / "cut"
+    for t in range(3):
+        save_image(folder / f"f{t}.png", draw_frame(t))
+    assert window.shots.import_folder(folder)
+    QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Right)
+    assert window.project.current == (0, 1)
+
+
+def test_one_frame_counter_meaning_and_drift_only_with_colors(window, qtbot, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for t in range(3):
+        save_image(a / f"f{t}.png", draw_frame(t))
+    for t in range(5):
+        save_image(b / f"g{t}.png", draw_frame(t))
+    assert window.shots.import_folder(a) and window.shots.import_folder(b)
+    p = window.project
+    p.set_current(1, 3)
+    assert "4/5" in window.frame_label.text()  # as the timeline counts: within the shot
+    # a drift score left on a frame whose colors were undone is not shown
+    f = p.current_frame
+    p.set_flags(f, drift=7.5)
+    assert "drift" not in window.frame_label.text()
+    window.shots._refresh_cells()
+    assert window.timeline.strip.cells[3].drift is None
+
+
+def test_colorize_shot_names_the_model_it_runs(window, qtbot, sample_frames):
+    assert window.open_path(sample_frames)
+    picker = window.findChild(object, "modelPicker")
+    button = window.timeline.findChild(QPushButton, "colorizeShotButton")
+    picker.setCurrentIndex(picker.findData("color-apply"))
+    assert button.text() == "Colorize shot (temporal)" and "color-apply colors frames one by one" in button.toolTip()
+    picker.setCurrentIndex(picker.findData("temporal"))
+    assert button.text() == "Colorize shot (temporal)" and "one by one" not in button.toolTip()
+
+
+def test_help_lists_every_shortcut_from_the_actions(window, qtbot):
+    rows = dict(window.shortcuts())
+    assert rows["Colorize"] == "Ctrl+Return" and rows["Brush"] == "B" and rows["Keyboard Shortcuts"] == "F1"
+    assert "Play / pause" in rows and rows["Undo"] == "Ctrl+Z"
+    d = window.show_shortcuts()
+    assert d.table.rowCount() == len(rows)
+    d.close()
