@@ -3,6 +3,7 @@ swap in answers; the window never blocks on a dialog it did not need)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -20,6 +21,34 @@ class Prompts:
     def __init__(self, parent: QWidget) -> None:
         self.parent = parent
         self.last_error: str | None = None
+        self.last_dir: Path | None = None  # where the artist last chose a file or folder
+
+    # ---------------------------------------------------------------- file dialogs
+    def start_dir(self) -> Path:
+        """Where a file dialog opens: the folder last used, else the open project's folder,
+        else the most recent file's, else home (never the process's working folder)."""
+        if self.last_dir is not None and self.last_dir.is_dir():
+            return self.last_dir
+        p = getattr(self.parent, "project", None)
+        if p is not None and getattr(p, "path", None) is not None:
+            return Path(p.path).parent
+        prefs = getattr(self.parent, "prefs", None)
+        for r in getattr(prefs, "recent_files", None) or []:
+            if Path(r).parent.is_dir():
+                return Path(r).parent
+        return Path.home()
+
+    def _chosen(self, path: str | None, folder: bool = False) -> str | None:
+        if path:
+            self.last_dir = Path(path) if folder else Path(path).parent
+        return path or None
+
+    def choose_file(self, caption: str, filter_: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, caption, str(self.start_dir()), filter_)
+        return self._chosen(path)
+
+    def choose_folder(self, caption: str) -> str | None:
+        return self._chosen(QFileDialog.getExistingDirectory(self.parent, caption, str(self.start_dir())), folder=True)
 
     def error(self, title: str, text: str) -> QMessageBox:
         """Show ``text`` without blocking the event loop (the work behind it is kept)."""
@@ -59,20 +88,20 @@ class Prompts:
         return "recover" if box.clickedButton() is rec else "discard" if box.clickedButton() is dis else "later"
 
     def open_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open line art, a grayscale page, a video or a project", "",
-                                              f"{IMAGE_FILTER};;{VIDEO_FILTER};;ColorPaint project (project.json);;All files (*)")
-        return path or None
+        return self.choose_file("Open line art, a grayscale page, a video or a project",
+                                f"{IMAGE_FILTER};;{VIDEO_FILTER};;ColorPaint project (project.json);;All files (*)")
 
     def open_palette(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Load a GIMP palette", "", "GIMP palette (*.gpl)")
-        return path or None
+        return self.choose_file("Load a GIMP palette", "GIMP palette (*.gpl)")
 
     def open_folder(self) -> str | None:
-        return QFileDialog.getExistingDirectory(self.parent, "Open a folder of frames or a project folder") or None
+        return self.choose_folder("Open a folder of frames or a project folder")
 
     def save_file(self, caption: str, suggested: str, filter_: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, caption, suggested, filter_)
-        return path or None
+        """A file name to write; ``suggested`` (a bare name) opens in :meth:`start_dir`."""
+        s = Path(suggested)
+        path, _ = QFileDialog.getSaveFileName(self.parent, caption, str(s if s.is_absolute() else self.start_dir() / s), filter_)
+        return self._chosen(path)
 
     def stop_training(self) -> bool:
         """On close while a model trains: True to stop it (its checkpoint is kept) and close."""

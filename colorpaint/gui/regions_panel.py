@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QWidget)
 
 from ..core.color import rgb_to_luma
@@ -432,7 +432,7 @@ class RegionTools(QObject):
         return n
 
     def load_palette_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Load the show's palette", "", "GIMP palette (*.gpl)")
+        path = self.win.prompts.choose_file("Load the show's palette", "GIMP palette (*.gpl)")
         if path:
             self.load_palette(path)
 
@@ -440,6 +440,6 @@ class RegionTools(QObject):
         from ..core.imageio import IMAGE_EXTS
 
         flt = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTS)) + ")"
-        path, _ = QFileDialog.getOpenFileName(self.win, "Pick the palette from a reference image", "", flt)
+        path = self.win.prompts.choose_file("Pick the palette from a reference image", flt)
         if path:
             self.pick_palette(path)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox
 
 from ..core.imageio import ImageError
 from ..engine.jobs import CancelToken, Progress
@@ -355,12 +355,12 @@ class ShotController(QObject):
 
     # ------------------------------------------------------------------ import
     def import_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.win, "Import a folder of frames as a shot")
+        folder = self.win.prompts.choose_folder("Import a folder of frames as a shot")
         if folder:
             self.import_folder(folder)
 
     def import_video_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Import a video as a shot", "", f"{VIDEO_FILTER};;All files (*)")
+        path = self.win.prompts.choose_file("Import a video as a shot", f"{VIDEO_FILTER};;All files (*)")
         if not path:
             return
         from ..core.frames import video_info
@@ -557,7 +557,7 @@ class ShotController(QObject):
         if kind == "mp4":
             path = self.win.prompts.save_file("Export shot as MP4", f"{shot.name}.mp4", "MP4 video (*.mp4)")
         else:
-            path = QFileDialog.getExistingDirectory(self.win, f"Export shot {shot.name} as {'PNG frames' if kind == 'png' else 'ORA files'} into")
+            path = self.win.prompts.choose_folder(f"Export shot {shot.name} as {'PNG frames' if kind == 'png' else 'ORA files'} into")
         if path:
             self.export(kind, path)
 

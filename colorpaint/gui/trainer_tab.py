@@ -37,7 +37,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPainter, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
                                QHBoxLayout, QHeaderView, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
                                QProgressBar, QPushButton, QSizePolicy, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
@@ -48,7 +48,7 @@ from ..training import finetune
 from ..training.cli import STOP_FILE
 from ..training.finetune import TrainSettings, default_settings
 from .loss_curve import LossCurve
-from .prompts import VIDEO_FILTER
+from .prompts import VIDEO_FILTER, Prompts
 
 METRICS = (("psnr", "PSNR (dB)", True), ("ssim", "SSIM", True), ("de00", "ΔE00", False))  # key, label, higher is better
 
@@ -223,6 +223,7 @@ class TrainerTab(QWidget):
         super().__init__(parent)
         self.setObjectName("trainerTab")
         self.store = store or ModelStore()
+        self.prompts = Prompts(self)  # the window hands over its own (one last-used folder for all dialogs)
         self.project_dir: Path | None = None
         self.state = "idle"
         self.run_dir: Path | None = None
@@ -480,12 +481,12 @@ class TrainerTab(QWidget):
         return out + [self.data_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.data_list.count())]
 
     def _ask_folder(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Folder of colored frames, pairs or shots")
+        d = self.prompts.choose_folder("Folder of colored frames, pairs or shots")
         if d:
             self.add_data_source(d)
 
     def _ask_video(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Colored video", "", VIDEO_FILTER)
+        f = self.prompts.choose_file("Colored video", VIDEO_FILTER)
         if f:
             self.add_data_source(f)
 

@@ -318,6 +318,7 @@ class WindowBuild:
 
         # ---- Train panel (bottom, a tab beside the timeline): fine-tune, then pick the version here
         self.trainer = TrainerTab(store=self.model_store)
+        self.trainer.prompts = self.prompts
         self.trainer.modelAdded.connect(self._on_version_added)
         self.trainer.modelSelected.connect(self.use_model_version)
         self.trainer.versionsChanged.connect(self.refresh_model_picker)

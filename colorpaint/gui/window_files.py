@@ -121,8 +121,7 @@ class FileWork:
         if p is None:
             return False
         if folder is None and (ask or p.path is None):
-            suggested = str(Path(self.prefs.recent_files[0]).parent / (p.name + SUFFIX)) if self.prefs.recent_files else p.name + SUFFIX
-            folder = self.prompts.save_file("Save project as", suggested, f"ColorPaint project (*{SUFFIX})")
+            folder = self.prompts.save_file("Save project as", p.name + SUFFIX, f"ColorPaint project (*{SUFFIX})")
             if not folder:
                 return False
         folder = Path(folder) if folder is not None else p.path

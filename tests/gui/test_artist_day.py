@@ -73,3 +73,21 @@ def test_help_lists_every_shortcut_from_the_actions(window, qtbot):
     d = window.show_shortcuts()
     assert d.table.rowCount() == len(rows)
     d.close()
+
+
+def test_file_dialogs_start_in_the_projects_or_last_used_folder(window, qtbot, sample_frames, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    seen = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda parent, cap, d, flt: seen.append(d) or ("", "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda parent, cap, d: seen.append(d) or str(tmp_path / "elsewhere")))
+    assert window.open_path(sample_frames / "frame1.png")
+    (tmp_path / "work").mkdir()
+    assert window.save(tmp_path / "work" / "show", wait=True)
+    window.regions.load_palette_dialog()  # the project's folder
+    assert seen[-1] == str(tmp_path / "work")
+    (tmp_path / "elsewhere").mkdir()
+    window.shots.import_folder_dialog()  # the artist picks another folder ...
+    window.load_palette_dialog()  # ... and the next dialog opens there
+    assert seen[-1] == str(tmp_path / "elsewhere")
