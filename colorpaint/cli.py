@@ -67,6 +67,29 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _references(args) -> tuple[tuple, int]:
+    """(--ref images as engine References, exit status): a reference that cannot be read or
+    used (corrupt, too small, too large, grayscale) gets one line and is skipped."""
+    from .core.imageio import ImageError, load_image
+    from .engine.reference import Reference, check_reference
+
+    refs, status = [], 0
+    for path in getattr(args, "ref", None) or ():
+        try:
+            ref = Reference(load_image(path), name=str(path))
+        except ImageError as e:
+            print(f"colorpaint-cli: warning: reference {e}; skipped", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        why = check_reference(ref)
+        if why is not None:
+            print(f"colorpaint-cli: warning: reference {why}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        refs.append(ref)
+    return tuple(refs), status
+
+
 def cmd_colorize(args) -> int:
     from .core.imageio import ImageError, load_image, load_rgba, save_image
     from .engine import jobs
@@ -81,8 +104,8 @@ def cmd_colorize(args) -> int:
         session.get(args.model, args.weights)
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         return _fail(str(e))
+    refs, status = _references(args)
     out = Path(args.output)
-    status = 0
     written: dict[str, str] = {}  # output name -> the input it is made from
     for src in args.inputs:
         try:
@@ -100,16 +123,20 @@ def cmd_colorize(args) -> int:
                                  "rename one of them or colorize them into different folders")
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
-                                  work_size=args.work_size, weights=args.weights)
+                                  work_size=args.work_size, weights=args.weights, references=refs or None)
             res = jobs.run(colorize(session, req))
             rgb = res.composite
             if args.flat:
                 from .engine.flat import flatten
+                from .engine.reference import flat_with_references
 
-                rgb = flatten(img, res, hints, palette, gap=args.gap)
+                rgb = flat_with_references(img, res, hints, palette, gap=args.gap) if refs else flatten(img, res, hints, palette, gap=args.gap)
+            for line in (res.references.messages if res.references is not None else ()):
+                print(f"colorpaint-cli: {src}: {line}", file=sys.stderr)
             dst = save_image(dst, rgb)
             written[_name_key(dst.name)] = src
-            print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device})")
+            used = "" if res.references is None else f", {int(res.references.matched[1:].sum())}/{len(res.references.source) - 1} regions from references"
+            print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device}{used})")
         except (ImageError, WeightsError, ValueError) as e:
             print(f"colorpaint-cli: error: {e}", file=sys.stderr)
             status = EXIT_BAD_INPUT
@@ -210,6 +237,11 @@ def cmd_sequence(args) -> int:
         if frames is not None and hasattr(frames, "close"):
             frames.close()
         return _fail(str(e))
+    refs, ref_status = _references(args)
+    if refs:  # every frame takes colors from the references, beside the keys
+        from dataclasses import replace
+
+        base = replace(base, references=refs)
     t0 = time.perf_counter()
     # frames are written as they finish and dropped: memory stays flat over a long shot
     job = colorize_sequence(session, frames, base, keys=keys, hints=hints, anchor=args.anchor, keep_results=False)
@@ -233,7 +265,7 @@ def cmd_sequence(args) -> int:
         if hasattr(frames, "close"):
             frames.close()
     print(f"{len(frames)} frames -> {out} in {time.perf_counter() - t0:.1f} s; max drift {max(drift):.2f}")
-    return 0
+    return ref_status
 
 
 # ---------------------------------------------------------------- evaluate
@@ -517,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--palette-file", help="GIMP .gpl palette")
     c.add_argument("--flat", action="store_true", help="one flat color per closed line-art region")
     c.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
+    c.add_argument("--ref", action="append", help="a colored reference (model sheet, earlier frame): shapes that match it take its colors; repeatable")
     common(c)
     c.set_defaults(func=cmd_colorize)
 
@@ -532,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
     s.add_argument("--palette", help="comma-separated hex colors (flat mode)")
     s.add_argument("--palette-file", help="GIMP .gpl palette (flat mode)")
+    s.add_argument("--ref", action="append", help="a colored reference used for every frame, beside any keys; repeatable")
     common(s)
     s.set_defaults(func=cmd_sequence)
 

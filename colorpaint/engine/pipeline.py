@@ -44,6 +44,7 @@ class ColorizeRequest:
     work_size: int = DEFAULT_WORK_SIZE
     weights: str | None = None
     options: dict = field(default_factory=dict)
+    references: tuple | None = None  # engine.reference.Reference images whose colors the drawing takes
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ColorizeResult:
     model: str
     seconds: float
     device: str
+    references: object | None = None  # engine.reference.ReferenceReport when the request had references
 
 
 def resolve_kind(image: np.ndarray, requested: str = "auto") -> str:
@@ -281,6 +283,11 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     kind = resolve_kind(req.image, req.input_kind)
     if kind == "lineart" and req.hints is not None and req.options.get("ignore_slips", True):
         req = replace(req, hints=_without_slips(req))
+    refs = None
+    if req.references:  # the artist's colored references become dense hints (engine/reference.py)
+        from .reference import apply_references
+
+        req, refs = apply_references(req, kind)
     loaded = session.get(req.model, req.weights)
     cancel.check()
     takes_hints = "hints" in registry.spec(loaded.name).inputs
@@ -300,7 +307,9 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
         plain = _unhinted_result(session, loaded, req, kind)
         cancel.check()
         composite, color = _keep_unhinted_regions(req, composite, color, *plain)
-    return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name)
+    if refs is not None:  # grayscale pages take the references' chroma in their paired regions
+        composite, color = refs.finish(kind, req.image, composite, color)
+    return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs)
 
 
 def _without_slips(req: ColorizeRequest) -> np.ndarray:
