@@ -1,0 +1,173 @@
+"""Colors from a reference drawing: share of the target's regions that get the right color.
+
+Targets are val stills (exact vector line art, and the grayscale of the color image) and
+frames of shots; the reference is the same still strongly deformed (affine: rotate ±25°,
+scale 0.6-1.2 with ±15 % anisotropy, shear ±0.15, shifted; then an elastic warp of up to
+~12 px; mirrored half of the time; drawn on a canvas of another size), or for shots a
+frame at least 10 frames away in the same shot. The reference's regions come from its
+colors (:func:`colorpaint.core.reference.color_regions`), as for an artist's model sheet;
+grayscale targets too. A target region counts as right when the color it is given is
+within ΔE00 < 5 of its own true (median) color; an unmatched region counts as wrong (the
+scoring of ``benchmarks/region_matching.py``).
+
+Methods: the two non-learned peers, (a) nearest position inside the figure boxes and
+(b) one Hungarian assignment on shape + position, and ColorPaint's matcher with its
+steps switched on one by one. ``accepted`` is the matcher as the engine uses it: pairs
+over the confidence threshold are left to the model and count as wrong here.
+
+    python benchmarks/reference_matching.py --data ../shared/data [--split val] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from colorpaint.core import reference as refm
+from colorpaint.core.color import rgb_to_lab, rgb_to_luma
+from colorpaint.core.imageio import load_image
+from colorpaint.core.metrics import delta_e2000
+from colorpaint.core.regions import region_median, segment
+
+
+def deform(color: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """A strongly deformed copy of ``color`` (HxWx3 uint8 RGB) on a white canvas of another size."""
+    h, w = color.shape[:2]
+    oh, ow = int(h * rng.uniform(0.75, 1.25)), int(w * rng.uniform(0.75, 1.25))
+    ang = np.deg2rad(rng.uniform(-25, 25) * strength)
+    s = rng.uniform(0.6, 1.2)
+    an = 1 + rng.uniform(-0.15, 0.15) * strength
+    sh = rng.uniform(-0.15, 0.15) * strength
+    a = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]]) @ np.array([[s * an, sh * s], [0, s / an]])
+    if rng.random() < 0.5:
+        a = a @ np.diag([-1.0, 1.0])
+    c_src = np.array([w / 2, h / 2])
+    c_dst = np.array([ow / 2, oh / 2]) + rng.uniform(-0.08, 0.08, 2) * np.array([ow, oh]) * strength
+    m = np.hstack([a, (c_dst - a @ c_src)[:, None]])
+    inv = cv2.invertAffineTransform(m)
+    gx, gy = np.meshgrid(np.arange(ow, dtype=np.float32), np.arange(oh, dtype=np.float32))
+    sx = inv[0, 0] * gx + inv[0, 1] * gy + inv[0, 2]
+    sy = inv[1, 0] * gx + inv[1, 1] * gy + inv[1, 2]
+    amp, sig = 12.0 * strength * max(h, w) / 512, 40.0 * max(h, w) / 512
+    for g in (sx, sy):
+        f = cv2.GaussianBlur(rng.uniform(-1, 1, (oh, ow)).astype(np.float32), (0, 0), sig)
+        g += (f / (np.abs(f).max() + 1e-9) * amp).astype(np.float32)
+    return cv2.remap(color, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+
+
+METHODS = {
+    "(a) nearest position": lambda t, r, L: refm.nearest_position(t, r),
+    "(b) Hungarian, shape + position": lambda t, r, L: refm.hungarian_shape_position(t, r),
+    "(b') (b) + lightness": lambda t, r, L: refm.hungarian_shape_position(t, r, use_L=L),
+    "(c) (b') + affine refit": lambda t, r, L: refm.match_regions_to_reference(t, r, L, context=False, share=False, final="assign"),
+    "(d) (c) + neighbour context": lambda t, r, L: refm.match_regions_to_reference(t, r, L, share=False, final="assign"),
+    "(e) (c) + lowest-cost pick, no context": lambda t, r, L: refm.match_regions_to_reference(t, r, L, context=False),
+    "(f) (d) + lowest-cost pick (ColorPaint)": lambda t, r, L: refm.match_regions_to_reference(t, r, L),
+}
+
+
+def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot):
+    lab_t = rgb_to_lab(truth_rgb)
+    truth, cnt = region_median(labels, lab_t, n)
+    ids = np.arange(1, n + 1)
+    ids = ids[cnt[ids] > 0]
+    gray = kind != "lineart"  # shots are grayscale targets too
+    t = refm.describe(labels, n, rgb_to_lab(target_in) if gray else None)
+    rl, rn = refm.color_regions(ref_rgb)
+    r = refm.describe(rl, rn, rgb_to_lab(ref_rgb), with_color=True)
+    for name, fn in METHODS.items():
+        t0 = time.perf_counter()
+        m = fn(t, r, gray)
+        dt = time.perf_counter() - t0
+        for variant, ok_m in ((name, m.ref_id >= 0), (name + ", accepted", m.accepted()) if name.endswith("(ColorPaint)") else (None, None)):
+            if variant is None:
+                continue
+            pred = r.color[np.maximum(m.ref_id, 0)]
+            right = ok_m[ids] & (delta_e2000(pred[ids], truth[ids]) < 5)
+            d = tot.setdefault(kind, {}).setdefault(variant, np.zeros(5))
+            d += (len(ids), right.sum(), cnt[ids].sum(), cnt[ids][right].sum(), dt)
+
+
+def stills(root: Path, split: str, limit: int | None, rng, tot):
+    with open(root / "stills" / "manifest.csv", newline="") as fh:
+        ids = [r["id"] for r in csv.DictReader(fh) if r["split"] == split]
+    ids = ids[:limit] if limit else ids
+    for pid in ids:
+        color = load_image(root / "stills" / f"{pid}_color.png")
+        line = load_image(root / "stills" / f"{pid}_line.png")[..., 0]
+        ref = deform(color, rng)
+        labels, n = segment(line, gap_close=2, min_area=None)
+        score(labels, n, color, None, ref, "lineart", tot)
+        gray = np.repeat(rgb_to_luma(color)[..., None], 3, 2)
+        labels, n = refm.color_regions(gray)
+        score(labels, n, color, gray, ref, "gray", tot)
+    return len(ids)
+
+
+def shots(root: Path, gap: int, tot, per_shot: int | None = None):
+    """Every sprite and cartoon shot with more than ``gap`` frames, of both splits (nothing
+    here is learned): each frame, referenced by the frame ``gap`` before it (or after it,
+    for the first ``gap`` frames; frames with neither are left out)."""
+    from colorpaint.core.frames import list_frames
+    from colorpaint.training.datasets import _split_of
+
+    done = []
+    for d in sorted(p for p in (root / "sequences").iterdir() if p.is_dir()):
+        if not d.name.startswith(("sprite_", "toasttv_")):
+            continue  # the film shots are not cel-colored
+        paths = list_frames(d)
+        if len(paths) <= gap:
+            continue
+        frames = [load_image(p) for p in paths]
+        pick = set(np.linspace(0, len(frames) - 1, per_shot).round().astype(int)) if per_shot else set(range(len(frames)))
+        for t, color in enumerate(frames):
+            if t not in pick or (t < gap and t + gap >= len(frames)):
+                continue  # no frame far enough on either side
+            ref = frames[t - gap] if t >= gap else frames[t + gap]
+            gray = np.repeat(rgb_to_luma(color)[..., None], 3, 2)
+            labels, n = refm.color_regions(gray)
+            score(labels, n, color, gray, ref, "shots", tot)
+            if _split_of(d.name, 0.1) == "val":
+                score(labels, n, color, gray, ref, "shots (val split only)", tot)
+        done.append(d.name)
+    return done
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--split", default="val", help="stills split (tuning was done on train)")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--gap", type=int, default=10, help="frames between a shot's target and its reference")
+    ap.add_argument("--no-shots", action="store_true")
+    ap.add_argument("--no-stills", action="store_true")
+    ap.add_argument("--max-shot-frames", type=int, default=None, help="targets per shot (evenly spaced)")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    root = Path(args.data)
+    rng = np.random.default_rng(0)
+    tot: dict = {}
+    t0 = time.time()
+    n_stills = 0 if args.no_stills else stills(root, args.split, args.limit, rng, tot)
+    shot_names = [] if args.no_shots else shots(root, args.gap, tot, args.max_shot_frames)
+    out = {"stills": n_stills, "split": args.split, "shots": shot_names, "gap": args.gap, "results": {}}
+    for kind, d in tot.items():
+        print(f"\n{kind}: {int(next(iter(d.values()))[0])} regions")
+        for name, v in d.items():
+            out["results"].setdefault(kind, {})[name] = {"regions": int(v[0]), "region_share": float(v[1] / v[0]),
+                                                         "pixel_share": float(v[3] / v[2]), "match_seconds": float(v[4])}
+            print(f"  {name:40s} regions right {100 * v[1] / v[0]:5.1f} %  pixels right {100 * v[3] / v[2]:5.1f} %  ({v[4]:.1f} s)")
+    print(f"{time.time() - t0:.0f} s")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
