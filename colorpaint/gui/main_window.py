@@ -93,6 +93,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
             if p.model not in registry.names():
                 p.model = self.prefs.default_model if self.prefs.default_model in registry.names() else "auto"
         missing = self.choice.attach(p)
+        if p is not None:
+            self._restore_view_state(p)
         if missing:
             QTimer.singleShot(0, lambda: self.statusBar().showMessage(missing, 10000))  # after the "Opened" message
         enabled = p is not None

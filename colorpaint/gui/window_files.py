@@ -68,8 +68,11 @@ class FileWork:
         return True
 
     def adopt_new_project(self, p: Project) -> None:
-        """Show a project made from images (not saved yet): the preferred model and a starting palette."""
-        p.set_model(self.prefs.default_model if self.prefs.default_model in registry.names() else "auto")
+        """Show a project made from images (not saved yet): the model picked so far (else the
+        preferred one) and a starting palette."""
+        picked = self.picked_model()[0] if self.project is not None else None
+        p.set_model(picked if picked in registry.names() else
+                    self.prefs.default_model if self.prefs.default_model in registry.names() else "auto")
         self.choice.carry_into(p)  # the fine-tuned versions in use so far carry over
         for name, c in DEFAULT_COLORS:
             p.palette.save_color(c, name)
@@ -129,6 +132,7 @@ class FileWork:
             folder = folder.with_name(folder.name + SUFFIX)
         if not self._may_save_into(folder):
             return False
+        self._keep_view_state(p)
         snap, version = snapshot(p), p.version
         self.statusBar().showMessage(f"Saving {folder.name}…")
 
@@ -155,6 +159,20 @@ class FileWork:
                       failed=lambda e: self.prompts.error("Cannot save", str(e)))
         return True
 
+    def _keep_view_state(self, p: Project) -> None:
+        """Live and the brush color are saved with the project (not changes of it: the
+        project is not marked dirty for them), and come back when it is opened."""
+        p.settings["live"] = bool(self.live_on)
+        p.settings["brush_color"] = [int(c) for c in self.canvas.brush_color]
+
+    def _restore_view_state(self, p: Project) -> None:
+        c = p.settings.get("brush_color")
+        if c is not None:
+            self.set_color(tuple(c))
+        if p.settings.get("live") and not self.live_on:
+            self.live_on = True  # on, without recoloring what was opened: the next stroke updates it
+            self.act_live.setChecked(True)
+
     def _may_save_into(self, folder: Path) -> bool:
         """Whether a save may write ``folder``: its own folder, a new or empty one, or
         another project's that the artist agreed to replace."""
@@ -172,12 +190,13 @@ class FileWork:
         p = self.project
         if p is None or not p.dirty or p.version == self._autosaved_version or self.io.busy:
             return
+        self._keep_view_state(p)
         snap, version, name, original = snapshot(p), p.version, p.name, str(p.path) if p.path else None
 
         def done(_):
             self._autosaved_version = version
 
-        self.io.start(lambda token: self.recovery.write(snap, name, original), finished=done,
+        self.io.start(lambda token: self.recovery.write(snap, name, original, owner=p.uid), finished=done,
                       failed=lambda e: self.statusBar().showMessage(f"Autosave failed: {e}", 8000))
 
     def _apply_autosave_interval(self) -> None:

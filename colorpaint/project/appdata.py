@@ -109,18 +109,23 @@ class Recovery:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or data_dir() / "recovery"
         self.slot = self.root / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.cpaint"
+        self._owner = None  # the project whose files the slot holds
 
-    def write(self, snap, name: str, original: str | None) -> Path:
-        """Write ``snap`` (an io.Snapshot) into this window's slot. Runs on a worker."""
+    def write(self, snap, name: str, original: str | None, owner=None) -> Path:
+        """Write ``snap`` (an io.Snapshot) into this window's slot. Runs on a worker.
+        ``owner`` names the project (any value that stays the same while it is open): the
+        files an earlier autosave of the same project wrote are kept, not written again."""
         from .io import atomic_write_bytes, write_snapshot
 
-        write_snapshot(snap, self.slot)
+        write_snapshot(snap, self.slot, reuse=owner is not None and owner == self._owner)
+        self._owner = owner
         info = {"saved_at": time.time(), "name": name, "original": original}
         atomic_write_bytes(self.slot / "recovery.json", json.dumps(info).encode("utf-8"))
         return self.slot
 
     def discard(self) -> None:
         shutil.rmtree(self.slot, ignore_errors=True)
+        self._owner = None
 
     def candidates(self) -> list[RecoveryInfo]:
         """Slots left by earlier sessions, newest first (this window's own slot excluded)."""

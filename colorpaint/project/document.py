@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ SETTING_RULES = {
     "steady": ("float", 0.0, 1.0),
     "drift_threshold": ("float", 0.5, 100.0),
     "model_versions": ("names",),
+    "live": ("bool",),  # the window's Live toggle, as the artist left it
+    "brush_color": ("rgb",),  # the brush color, as the artist left it
 }
 
 
@@ -65,6 +68,9 @@ def clean_settings(raw, warn=None) -> dict:
             ok = v if v in rule[1] else None
         elif kind == "bool":
             ok = v if isinstance(v, bool) else None
+        elif kind == "rgb":
+            ok = [int(c) for c in v] if (isinstance(v, (list, tuple)) and len(v) == 3 and all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)) else None
         elif kind == "names":
             ok = {k: w for k, w in v.items() if isinstance(w, str)} if isinstance(v, dict) else None
             if ok is not None and len(ok) != len(v):
@@ -246,6 +252,7 @@ class Project:
         self.version = 0  # bumps on every change (autosave compares it)
         self.next_id = 1
         self.next_rev = 1
+        self.uid = uuid.uuid4().hex  # this project while it is open (not saved): what autosave's files belong to
         self.load_warnings: list[str] = []  # what opening it repaired or left out (one line each)
         self._cur = (0, 0)
         self._meta = 0

@@ -363,6 +363,7 @@ def write_snapshot(snap: Snapshot, folder, reuse: bool | None = None) -> dict[st
                 for fs in snap.frames if fs.corrected and fs.result is not None]
     token = _write_training_set(folder, examples, _new_token())
     snap.doc["training_set"] = token
+    _bundle_model_versions(snap.doc, folder, reuse)
     atomic_write_bytes(folder / PROJECT_FILE, (json.dumps(snap.doc, indent=1) + "\n").encode("utf-8"))
     _swap_in_corrected(folder, token)
 
@@ -382,6 +383,67 @@ def write_snapshot(snap: Snapshot, folder, reuse: bool | None = None) -> dict[st
                         pass
     _clean_leftovers(folder, None)
     return sources
+
+
+MODELS_DIR = "models"  # fine-tuned weights the project uses, copied in so it travels with them
+
+
+def _bundle_model_versions(doc: dict, folder: Path, reuse: bool) -> None:
+    """The fine-tuned versions the project picked (setting ``model_versions``) are copied
+    into ``folder/models/`` and named relative to it, so the project opens with them on
+    another machine; ``model_origins`` keeps where each came from (the model folder), which
+    is used instead when it still exists there."""
+    versions = doc["settings"].get("model_versions")
+    if not isinstance(versions, dict) or not versions:
+        doc.pop("model_origins", None)
+        return
+    rel, origins = {}, {}
+    for fam, w in versions.items():
+        src = Path(w)
+        inside = _rel(folder, src)
+        if inside is not None:
+            rel[fam] = inside
+            continue
+        if not src.is_file():
+            rel[fam] = w  # not here now (a drive not mounted?): kept as it was named
+            continue
+        dst = folder / MODELS_DIR / f"{fam}-{uuid.uuid5(uuid.NAMESPACE_URL, str(src.resolve())).hex[:10]}.safetensors"
+        if not (reuse and dst.exists() and dst.stat().st_size == src.stat().st_size):
+            atomic_copy(src, dst)
+        rel[fam], origins[fam] = _rel(folder, dst), str(src)
+    doc["settings"] = dict(doc["settings"], model_versions=rel)
+    doc["model_origins"] = origins
+    keep = {Path(r).name for r in rel.values()}
+    d = folder / MODELS_DIR
+    if d.is_dir():
+        for p in d.glob("*.safetensors"):
+            if p.name not in keep:
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+
+
+def _resolve_model_versions(settings: dict, doc: dict, folder: Path, jp: Path, warn) -> None:
+    """``model_versions`` read from project.json as absolute weights files: each family's
+    original in the model folder when it is still there, else the copy in the project."""
+    versions = settings.get("model_versions")
+    if not isinstance(versions, dict):
+        return
+    origins = doc.get("model_origins") if isinstance(doc.get("model_origins"), dict) else {}
+    out = {}
+    for fam, w in versions.items():
+        o = origins.get(fam)
+        if isinstance(o, str) and o and Path(o).is_file():
+            out[fam] = o
+        elif PurePosixPath(w).is_absolute() or PureWindowsPath(w).drive:
+            out[fam] = w  # an older project: the file where it was
+        else:
+            try:
+                out[fam] = str(confined(folder, w, f"settings model_versions {fam}", jp))
+            except ProjectError as e:
+                warn(str(e).split(": ", 1)[-1])
+    settings["model_versions"] = out
 
 
 def save_project(project: Project, folder=None) -> Path:
@@ -518,6 +580,7 @@ def load_project(path) -> Project:
     try:
         p.model = str(doc.get("model", "auto"))
         p.settings = clean_settings(doc.get("settings"), warn)
+        _resolve_model_versions(p.settings, doc, folder, jp, warn)
         p.palette.load_dict(_palette(doc.get("palette") or {}, warn))
         shots = doc.get("shots")
         _expect(isinstance(shots, list), jp, "'shots' must be a list")

@@ -91,3 +91,21 @@ def test_file_dialogs_start_in_the_projects_or_last_used_folder(window, qtbot, s
     window.shots.import_folder_dialog()  # the artist picks another folder ...
     window.load_palette_dialog()  # ... and the next dialog opens there
     assert seen[-1] == str(tmp_path / "elsewhere")
+
+
+def test_picker_live_and_brush_color_are_kept(window, qtbot, sample_frames, tmp_path):
+    assert window.open_path(sample_frames / "frame1.png")
+    picker = window.findChild(object, "modelPicker")
+    picker.setCurrentIndex(picker.findData("color-apply"))
+    assert window.open_path(sample_frames / "frame2.png")  # opening another drawing keeps the model
+    assert window.project.model == "color-apply" and picker.currentData() == "color-apply"
+    window.set_color((12, 200, 90))
+    window.live_on = True
+    window.act_live.setChecked(True)
+    assert window.save(tmp_path / "keep", wait=True)
+    window.set_live(False)
+    window.set_color((1, 2, 3))
+    assert window.open_path(tmp_path / "keep.cpaint")
+    assert window.live_on and window.act_live.isChecked() and tuple(window.canvas.brush_color) == (12, 200, 90)
+    assert not window.colorizing and window.project.current_frame.result is None  # reopening recolors nothing
+    assert not window.project.dirty

@@ -124,9 +124,17 @@ def test_version_picked_colorizes_persists_and_falls_back(win, qtbot, store, tmp
     assert win.make_request().weights == tiny_weights["auto"]
     assert all(m.weights != v1.weights for m in win.session()._cache.values())
 
-    # a project naming a version that is gone opens on the bundled weights
+    # a version deleted from the model folder: the project still has its own copy
     assert win.save(wait=True)
     store.delete(store.find(v2.weights))
+    assert win.open_path(folder)
+    copy = Path(win.project.settings[VERSIONS_KEY]["temporal"])
+    assert copy.parent == (folder / "models").resolve() and copy.read_bytes()
+    # and a project whose copy is gone too opens on the bundled weights
+    win.project.settings[VERSIONS_KEY] = {}
+    import shutil
+
+    shutil.rmtree(folder / "models")
     assert win.open_path(folder)
     assert VERSIONS_KEY not in win.project.settings or not win.project.settings[VERSIONS_KEY]
     assert win.effective_weights() == tiny_weights and win.picked_model() == ("auto", None)

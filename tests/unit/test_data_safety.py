@@ -233,3 +233,29 @@ def test_saved_files_follow_the_users_umask(tmp_path):
     want = 0o666 & ~atomic._UMASK
     for p in (png, folder / "project.json", *folder.rglob("*.png"), *folder.rglob("*.bmp")):
         assert p.stat().st_mode & 0o777 == want, p
+
+
+def test_fine_tuned_weights_travel_with_the_project(tmp_path):
+    """A project that uses a fine-tuned version opens with it on another machine: the
+    weights are copied into the project; where the model folder still has them, those are used."""
+    import shutil
+
+    from colorpaint.app.model_choice import VERSIONS_KEY, ModelChoice
+
+    from .helpers import tiny_weights
+
+    store = tmp_path / "models" / "auto" / "ep4"
+    w = tiny_weights("auto", store / "auto.safetensors")
+    a = _bmp_project(tmp_path, "a", 0, (200, 30, 30))
+    a.set_setting(VERSIONS_KEY, {"auto": str(w)})
+    folder = save_project(a, tmp_path / "Show.cpaint")
+    doc = json.loads((folder / "project.json").read_text())
+    rel = doc["settings"][VERSIONS_KEY]["auto"]
+    assert not Path(rel).is_absolute() and (folder / rel).read_bytes() == w.read_bytes()
+    assert load_project(folder).settings[VERSIONS_KEY]["auto"] == str(w)  # this machine: the model folder's file
+    moved = tmp_path / "other machine" / "Show.cpaint"
+    shutil.copytree(folder, moved)
+    shutil.rmtree(tmp_path / "models")  # the model folder is not there
+    q = load_project(moved)
+    assert Path(q.settings[VERSIONS_KEY]["auto"]) == (moved / rel).resolve()
+    assert ModelChoice().attach(q) is None  # nothing reported missing: the copy is used
