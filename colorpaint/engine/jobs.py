@@ -39,6 +39,7 @@ class Progress:
     result: Any = None  # a finished frame, for sequence jobs
     frame: Any = None  # that frame's ColorizeResult (color layer, kind, model), for sequence jobs
     drift: float | None = None  # that frame's drift score, for sequence jobs
+    confidence: Any = None  # HxW float32 in [0, 1]: how sure that frame's colors are, for sequence jobs
 
 
 Job = Generator[Progress, None, Any]
