@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
 from ..app.model_choice import VERSIONS_KEY, ModelChoice
+from ..app.requests import finished_job, frame_request
 from ..core.imageio import ImageError
-from ..engine.flat import flat_job
 from ..engine.jobs import CancelToken, Progress
 from ..engine.model_store import ModelStore
 from ..engine.weights import WeightsError
@@ -29,12 +29,13 @@ from .qt_worker import JobRunner, LatestRequest
 from .window_build import WindowBuild
 from .window_files import FileWork
 from .window_models import ModelPicking
+from .window_references import ReferenceWork
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample_shot"
 __all__ = ["MainWindow", "SAMPLE", "VERSIONS_KEY"]
 
 
-class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
+class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow):
     """The painting window. ``weights`` maps model names to weights files used instead of
     the bundled ones (tests use tiny weights; the CLI's ``--weights NAME=PATH``). ``store``:
     the model folder whose fine-tuned versions the model picker lists and the Train panel
@@ -62,6 +63,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
         self._live_scheduled = False
         self._autosaved_version = -1
         self._job_t0 = 0.0
+        self._ref_reports: dict = {}  # frame id -> what the references did in its last colorize
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self._build()
@@ -90,6 +92,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
             ev.palette.connect(lambda: self.palette_panel.refresh(p.palette))
             ev.settings.connect(self._on_settings)
             ev.dirty.connect(lambda dirty: self._update_title())
+            ev.references.connect(self._on_references)
             if p.model not in registry.names():
                 p.model = self.prefs.default_model if self.prefs.default_model in registry.names() else "auto"
         missing = self.choice.attach(p)
@@ -105,6 +108,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
         self._on_settings("model")
         self.trainer.set_project_dir(p.path if p is not None and p.path is not None and p.path.is_dir() else None)
         self.regions.set_project(p)
+        self._ref_reports.clear()
+        self._on_references()
         self.palette_panel.refresh(p.palette if p else None)
         self._on_history()
         self.show_current_frame(fit=True)
@@ -127,6 +132,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
             self._update_frame_ui()
             return
         self.canvas.show_frame(image, self._result_color(f), hints, f.result.kind if f.result else "lineart", fit=fit)
+        self._show_reference_matches()
         self._update_frame_ui()
 
     def _result_color(self, f):
@@ -242,17 +248,10 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
         return (yield from colorize(self.session(), request, cancel))
 
     def make_request(self):
-        """An immutable request for the current frame (arrays copied where they can change)."""
-        from ..engine.pipeline import ColorizeRequest
-
+        """An immutable request for the current frame (:func:`colorpaint.app.requests.frame_request`)."""
         p = self.project
-        f = p.current_frame
-        image, hints = p.image(f), p.hints(f)
-        hints = hints.copy() if f.strokes and hints[..., 3].any() else None
-        palette = tuple(c for _, c in p.palette.saved) if p.settings.get("use_palette") else ()
-        return ColorizeRequest(image, model=p.model, hints=hints, input_kind=p.settings.get("input_kind", "auto"), palette=palette,
-                               work_size=int(self.prefs.work_size), weights=self.weights_for(p.model),
-                               options=self.regions.flat_options())
+        return frame_request(p, p.current_frame, work_size=self.prefs.work_size, weights=self.weights_for(p.model),
+                             options=self.regions.flat_options())
 
     def colorize(self, live: bool = False) -> None:
         """Colorize the current frame on the worker; a newer request cancels an older one."""
@@ -270,7 +269,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.statusBar().showMessage(f"Colorizing with {req.model}…")
-        self.requests.submit(lambda token: flat_job(engine(req, token), req), progressed=self._on_progress,
+        self.requests.submit(lambda token: finished_job(engine(req, token), req), progressed=self._on_progress,
                              finished=lambda res: self._on_colorized(p, frame_id, res, live),
                              failed=lambda e: self._on_colorize_failed(e, live), cancelled=self._on_cancelled, done=self._on_job_done)
 
@@ -284,6 +283,9 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, QMainWindow):
             return  # the artist opened something else meanwhile
         frame = project.frame(frame_id)
         project.apply_result(FrameResult.from_engine(res, project.new_rev()), frame, undoable=not live)
+        self._keep_reference_report(frame_id, res)
+        for line in (res.references.messages if getattr(res, "references", None) is not None else ()):
+            self.statusBar().showMessage(line, 8000)
         total = time.perf_counter() - self._job_t0
         self.device_label.setText(res.device)
         self.time_label.setText(f"{res.seconds:.2f} s")

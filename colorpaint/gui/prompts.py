@@ -47,6 +47,12 @@ class Prompts:
         path, _ = QFileDialog.getOpenFileName(self.parent, caption, str(self.start_dir()), filter_)
         return self._chosen(path)
 
+    def choose_files(self, caption: str, filter_: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, caption, str(self.start_dir()), filter_)
+        if paths:
+            self._chosen(paths[0])
+        return list(paths)
+
     def choose_folder(self, caption: str) -> str | None:
         return self._chosen(QFileDialog.getExistingDirectory(self.parent, caption, str(self.start_dir())), folder=True)
 

@@ -53,7 +53,7 @@ def shot_options(project: Project, prefs, model_weights: dict) -> dict:
     return {"model": model, "weights": model_weights.get(model), "input_kind": s.get("input_kind", "auto"),
             "work_size": int(prefs.work_size), "palette": tuple(c for _, c in project.palette.saved) if s.get("use_palette") else (),
             "flat": bool(s.get("flat", False)), "gap": int(s.get("gap", 2)), "anchor": float(s.get("anchor", 0.5)),
-            "steady": float(s.get("steady", STEADY))}
+            "steady": float(s.get("steady", STEADY)), "references": project.references.for_engine()}
 
 
 def colorize_shot_job(session_factory, sources, names, keys, hints, options: dict, cancel: CancelToken):
@@ -61,11 +61,16 @@ def colorize_shot_job(session_factory, sources, names, keys, hints, options: dic
     from ..engine.sequence import colorize_sequence, sequence_request
 
     yield Progress(0.0, "loading")
+    from dataclasses import replace
+
     opts = dict(options)
     anchor = opts.pop("anchor")
+    refs = opts.pop("references", ())
     frames = ShotFrames(sources, names)
     session = session_factory()
     base = sequence_request(frames[0], opts.pop("model"), **opts)
+    if refs:  # every frame takes colors from the references, beside the keys (as --ref does)
+        base = replace(base, references=tuple(refs))
     return (yield from colorize_sequence(session, frames, base, keys=keys, hints=hints, cancel=cancel, anchor=anchor,
                                          keep_results=False))
 

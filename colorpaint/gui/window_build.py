@@ -11,6 +11,7 @@ from . import icons
 from .help import ShortcutsDialog, about, shortcut_rows
 from .canvas import HintCanvas
 from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
+from .references_panel import ReferencesPanel
 from .regions_panel import RegionTools
 from .shots import ShotController
 from .trainer_tab import TrainerTab
@@ -284,6 +285,19 @@ class WindowBuild:
         self.resizeDocks(docks, [190, 150, 400], Qt.Orientation.Vertical)
         self.resizeDocks(docks[:1], [300], Qt.Orientation.Horizontal)
         self.regions = RegionTools(self)  # flat colors, region overlay, fill preview, palette lock (its own dock)
+        self.references_panel = rp = ReferencesPanel()
+        rp.addRequested.connect(self.add_reference_dialog)
+        rp.filesDropped.connect(self.add_references)
+        rp.removeRequested.connect(self.remove_reference)
+        rp.enabledChanged.connect(self.set_reference_enabled)
+        rp.matchesToggled.connect(lambda on: self._show_reference_matches())
+        d = self.references_dock = QDockWidget("References", self)
+        d.setObjectName("referencesDock")
+        d.setWidget(rp)
+        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
+        self.tabifyDockWidget(docks[0], d)  # a tab beside the palette
+        docks[0].raise_()
 
         # ---- status bar
         sb = self.statusBar()

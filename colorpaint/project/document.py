@@ -26,6 +26,7 @@ from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
 from .events import EmitterGroup
 from .history import Batch, History, SetResult, SetStrokes
+from .references import References
 from .strokes import MAX_GAP, Stroke, paint_stroke, rasterize
 
 RGB = tuple[int, int, int]
@@ -237,7 +238,7 @@ class Project:
     Events (keyword arguments): ``frames()`` structure changed; ``current(frame)``;
     ``hints(frame, rect)`` rect is (x0, y0, x1, y1) or None for everything; ``result(frame)``;
     ``flags(frame)``; ``history()``; ``palette()``; ``settings(key)`` (model included,
-    key "model"); ``dirty(dirty)``.
+    key "model"); ``dirty(dirty)``; ``references()``.
     """
 
     def __init__(self, name: str = "Untitled") -> None:
@@ -246,7 +247,9 @@ class Project:
         self.shots: list[Shot] = []
         self.model = "auto"
         self.settings = dict(DEFAULT_SETTINGS)
-        self.events = EmitterGroup("frames", "current", "hints", "result", "flags", "history", "palette", "settings", "dirty")
+        self.events = EmitterGroup("frames", "current", "hints", "result", "flags", "history", "palette", "settings", "dirty",
+                                   "references")
+        self.references = References(self._references_changed)  # colored model sheets and frames
         self.palette = Palette(self._palette_changed)
         self.history = History()
         self.version = 0  # bumps on every change (autosave compares it)
@@ -576,6 +579,11 @@ class Project:
     def dirty(self) -> bool:
         """True when the project differs from its last save (or from how it was opened)."""
         return not self.history.is_clean or self._meta != self._clean_meta
+
+    def _references_changed(self) -> None:
+        self._meta += 1  # saved with the project, not an undo step
+        self._changed()
+        self.events.references()
 
     def mark_clean(self) -> None:
         self.history.mark_clean()

@@ -102,6 +102,7 @@ class Snapshot:
 
     doc: dict
     frames: list[FrameSnap] = field(default_factory=list)
+    references: list[tuple[dict, Path]] = field(default_factory=list)  # (project.json entry, file to copy in)
     home: Path | None = None  # the folder the project was opened from or last saved to
 
 
@@ -113,6 +114,9 @@ def snapshot(project: Project) -> Snapshot:
         "next_id": project.next_id, "next_rev": project.next_rev, "shots": [],
     }
     snap = Snapshot(doc, home=project.path)
+    for entry, e in zip(project.references.to_doc(), project.references):
+        snap.references.append((entry, Path(e.source)))
+    doc["references"] = [entry for entry, _ in snap.references]
     for shot in project.shots:
         entries = []
         for f in shot.frames:
@@ -364,12 +368,13 @@ def write_snapshot(snap: Snapshot, folder, reuse: bool | None = None) -> dict[st
     token = _write_training_set(folder, examples, _new_token())
     snap.doc["training_set"] = token
     _bundle_model_versions(snap.doc, folder, reuse)
+    keep_refs = _copy_references(snap, folder, sources)
     atomic_write_bytes(folder / PROJECT_FILE, (json.dumps(snap.doc, indent=1) + "\n").encode("utf-8"))
     _swap_in_corrected(folder, token)
 
     # files the new project.json does not name are no longer needed
     keep_frames = {p.name for p in sources.values() if p.parent == folder / "frames"}
-    cleanups = [("results", _RESULT_RE, keep_results)]
+    cleanups = [("results", _RESULT_RE, keep_results), (REFS_DIR, _REF_RE, keep_refs)]
     if not reuse:  # another project's frames, left in a folder this one now owns
         cleanups.append(("frames", _FRAME_RE, keep_frames))
     for sub, pattern, keep in cleanups:
@@ -424,6 +429,30 @@ def _bundle_model_versions(doc: dict, folder: Path, reuse: bool) -> None:
                     pass
 
 
+REFS_DIR = "references"
+_REF_RE = re.compile(r"^r\d+\.[A-Za-z]+$")
+
+
+def _copy_references(snap: Snapshot, folder: Path, sources: dict) -> set[str]:
+    """Copy each reference into ``folder/references/<id><ext>`` (copied in, never linked)
+    and name it there; ``sources`` gets ``"ref:<id>"`` -> the copy. Returns the files kept."""
+    keep = set()
+    for entry, src in snap.references:
+        inside = _rel(folder, src)
+        if inside is not None:
+            dst = folder / inside
+        else:
+            ext = src.suffix.lower() if src.suffix.lower() in IMAGE_EXTS else ".png"
+            dst = folder / REFS_DIR / f"{entry['id']}{ext}"
+            if not src.exists():
+                raise ProjectError(f"{src}: reference {entry['name']!r} is missing; cannot save it into the project")
+            atomic_copy(src, dst)
+        entry["source"] = _rel(folder, dst)
+        sources[f"ref:{entry['id']}"] = dst
+        keep.add(dst.name)
+    return keep
+
+
 def _resolve_model_versions(settings: dict, doc: dict, folder: Path, jp: Path, warn) -> None:
     """``model_versions`` read from project.json as absolute weights files: each family's
     original in the model folder when it is still there, else the copy in the project."""
@@ -470,6 +499,9 @@ def finish_save(project: Project, folder, sources: dict[str, Path], version: int
     point the frames at their copies in the folder, and mark the project clean unless it
     changed while the snapshot was being written (on a worker)."""
     folder = Path(folder)
+    for e in project.references:
+        if f"ref:{e.id}" in sources:
+            e.source = sources[f"ref:{e.id}"]
     for f in project.frames():
         if f.id in sources:
             if f.video_index is not None:
@@ -581,6 +613,7 @@ def load_project(path) -> Project:
         p.model = str(doc.get("model", "auto"))
         p.settings = clean_settings(doc.get("settings"), warn)
         _resolve_model_versions(p.settings, doc, folder, jp, warn)
+        p.references.load_doc(doc.get("references"), lambda rel, what: confined(folder, rel, what, jp), warn)
         p.palette.load_dict(_palette(doc.get("palette") or {}, warn))
         shots = doc.get("shots")
         _expect(isinstance(shots, list), jp, "'shots' must be a list")
