@@ -90,6 +90,16 @@ def _references(args) -> tuple[tuple, int]:
     return tuple(refs), status
 
 
+def _options(args) -> dict:
+    """Request options from --no-calibrate / --no-cel (the defaults are on)."""
+    opts = {}
+    if getattr(args, "no_calibrate", False):
+        opts["calibrate"] = False
+    if getattr(args, "no_cel", False):
+        opts["cel"] = False
+    return opts
+
+
 def cmd_colorize(args) -> int:
     from .core.imageio import ImageError, load_image, load_rgba, save_image
     from .engine import jobs
@@ -123,7 +133,7 @@ def cmd_colorize(args) -> int:
                                  "rename one of them or colorize them into different folders")
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
-                                  work_size=args.work_size, weights=args.weights, references=refs or None)
+                                  work_size=args.work_size, weights=args.weights, references=refs or None, options=_options(args))
             res = jobs.run(colorize(session, req))
             rgb = res.composite
             if args.flat:
@@ -237,6 +247,10 @@ def cmd_sequence(args) -> int:
         if frames is not None and hasattr(frames, "close"):
             frames.close()
         return _fail(str(e))
+    if _options(args):
+        from dataclasses import replace as _replace
+
+        base = _replace(base, options={**base.options, **_options(args)})
     refs, ref_status = _references(args)
     if refs:  # every frame takes colors from the references, beside the keys
         from dataclasses import replace
@@ -384,8 +398,10 @@ def _train_mean_color(data_dirs) -> tuple[int, int, int]:
 
 
 def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split: str | None = "val", limit: int | None = None,
-             weights: str | None = None, device: str | None = None, work_size: int = 256, flat: bool = False, seed: int = 0, session=None):
-    """Mean PSNR / SSIM / ΔE00 (and flicker for sequences) of ``model`` on ``data``."""
+             weights: str | None = None, device: str | None = None, work_size: int = 256, flat: bool = False, seed: int = 0, session=None,
+             options: dict | None = None):
+    """Mean PSNR / SSIM / ΔE00 (and flicker for sequences) of ``model`` on ``data``;
+    ``options``: the requests' options (e.g. ``{"calibrate": False}``)."""
     from .core import metrics
     from .core.hints import simulate_hints
     from .core.imageio import load_image
@@ -406,7 +422,8 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
     def run_one(img, kind_, hints, prev=None, prev_img=None):
         if not is_model:
             return _baseline(model, img, kind_, hints, mean_rgb)
-        req = ColorizeRequest(img, model=model, hints=hints, prev=prev, prev_image=prev_img, input_kind=kind_, weights=weights, work_size=work_size)
+        req = ColorizeRequest(img, model=model, hints=hints, prev=prev, prev_image=prev_img, input_kind=kind_, weights=weights, work_size=work_size,
+                              options=dict(options or {}))
         res = jobs.run(colorize(session, req))
         if flat:
             from .engine.flat import flatten
@@ -446,6 +463,10 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
 
                 hints = {t: simulate_hints(gt, hints_n, rng) for t, gt in enumerate(gts)} if hints_n else {}
                 base = sequence_request(ins[0], model, weights=weights, input_kind=kind_, work_size=work_size, flat=flat)
+                if options:
+                    from dataclasses import replace
+
+                    base = replace(base, options={**base.options, **options})
                 outs, _ = jobs.run(colorize_sequence(session, ins, base, hints=hints))
                 for out, gt in zip(outs, gts):
                     add(kind_, out, gt)
@@ -493,7 +514,7 @@ def cmd_evaluate(args) -> int:
             return _fail(f"{args.json}: cannot write the report here ({parent} is not a folder)")
     try:
         rep = evaluate(args.model, Path(args.data), args.hints, args.input_kind, args.split or None, args.limit, args.weights, args.device,
-                       args.work_size, args.flat)
+                       args.work_size, args.flat, options=_options(args))
     except (ImageError, WeightsError, ValueError, KeyError) as e:
         return _fail(str(e))
     for k, m in rep.items():
@@ -538,6 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"])
         sp.add_argument("--input-kind", default="auto", choices=["auto", "lineart", "gray"])
         sp.add_argument("--work-size", type=int, default=256, help="long side the network runs at (output keeps full size)")
+        sp.add_argument("--no-calibrate", action="store_true", help="keep the network's full chroma where it is unsure (grayscale input)")
+        sp.add_argument("--no-cel", action="store_true", help="line art: keep the network's own shading instead of one color per region and a white page")
 
     c = sub.add_parser("colorize", help="colorize images")
     c.add_argument("inputs", nargs="+")

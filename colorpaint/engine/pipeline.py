@@ -171,12 +171,22 @@ def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = 
     return L, kind_v, hints, prev, (wh, ww)
 
 
-def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Network output (3xHxW, network scaling, padded) -> (composite, color layer) at full size."""
+def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tuple[int, int],
+           conf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Network output (3xHxW, network scaling, padded) -> (composite, color layer) at full size.
+
+    ``conf``: the network's per-pixel confidence (HxW float32 in [0, 1], padded like the
+    output, :mod:`.calibrate`); with it the color moves toward untouched (no chroma on
+    grayscale, paper white on line art) where the network is unsure (request option
+    ``calibrate``, default True). On line art without hints and without a previous frame,
+    request option ``cel`` (default True) paints every closed region one color and the page
+    (regions touching the frame's border) paper white (:func:`_cel`)."""
     img = req.image
     h, w = img.shape[:2]
     wh, ww = size
     lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
+    if conf is not None:
+        lab_small = _calibrated(lab_small, conf[:wh, :ww], req.model, kind)
     if kind == "lineart":
         lab_small = _fill_under_ink(lab_small, _resize(rgb_to_luma(img), ww, wh))
     lab = cv2.resize(lab_small, (w, h), interpolation=cv2.INTER_LINEAR) if (wh, ww) != (h, w) else lab_small
@@ -193,7 +203,9 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
         lab = guided_filter(guide.astype(np.float32), lab.astype(np.float32), r, 1e-3, subsample=max(1, int(scale // 2)))
     if kind == "gray":
         lab[..., 0] = L_in
-    elif req.hints is not None and req.options.get("hint_regions", "agreeing"):
+    elif req.options.get("cel", True) and req.prev is None:
+        lab = _cel(lab, gray, req.hints)
+    if kind == "lineart" and req.hints is not None and req.options.get("hint_regions", "agreeing"):
         lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing")
     color = lab_to_rgb(lab)
     if kind == "lineart":
@@ -201,6 +213,57 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     else:
         composite = color
     return composite, color
+
+
+def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str) -> np.ndarray:
+    """``lab`` (HxWx3 Lab) with its chroma (gray) or its offset from paper white (line art)
+    scaled by the calibration table's scale for ``conf`` (:mod:`.calibrate`)."""
+    from .calibrate import chroma_scale
+
+    s = chroma_scale(conf, model, kind)
+    if s is None:
+        return lab
+    out = lab.copy()
+    if kind == "gray":
+        out[..., 1:] *= s[..., None]
+    else:
+        out -= _WHITE
+        out *= s[..., None]
+        out += _WHITE
+    return out
+
+
+_WHITE = np.array([100.0, 0.0, 0.0], np.float32)
+
+
+def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
+    """Clean cel color on line art: each closed region (lines with gaps up to 2 px closed)
+    takes one color, the per-channel median of the prediction inside it, and the regions
+    touching the frame's border (the page around the figure) take paper white. Under the
+    lines each pixel takes its nearest region's color, so no prediction is left to show as
+    a halo past a line. Regions holding a hint are left as they are (the hint rules decide
+    them). ``lab``: HxWx3 float32 Lab at full size; ``gray``: HxW uint8 line art."""
+    from ..core.hints import resize_hints
+    from ..core.regions import fill_lines, region_median, segment_cached
+
+    labels, n = segment_cached(gray, gap_close=2, min_area=None, copy=False)
+    if n == 0:
+        return lab
+    lab = np.asarray(lab, np.float32)
+    table, _ = region_median(labels, lab, n)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    table[border[border > 0]] = _WHITE
+    keep = np.zeros(n + 1, bool)  # regions whose prediction stays: hinted ones
+    if hints is not None:
+        hm = resize_hints(hints, *labels.shape)[..., 3] > 0
+        keep[np.unique(labels[hm])] = True
+        keep[0] = False
+    full = fill_lines(labels)
+    out = np.take(table, full, axis=0)
+    if keep.any():
+        stay = np.take(keep, full)
+        masked_copy(out, lab, stay)
+    return out
 
 
 def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray, only_agreeing: bool = True) -> np.ndarray:
@@ -275,6 +338,24 @@ def run_network(net: torch.nn.Module, device: torch.device, L, kind, hints, prev
     return out[0].float().cpu().numpy()
 
 
+def calibrates(req: ColorizeRequest, kind: str) -> bool:
+    """Whether ``req`` gets calibrated chroma (:mod:`.calibrate`): request option
+    ``calibrate`` (default True), for grayscale input with no hints and no previous frame
+    (where the artist or the shot says what the colors are, the network's output is used
+    as it is; line art is made clean by the region rules instead, :func:`_cel`)."""
+    return (kind == "gray" and bool(req.options.get("calibrate", True)) and req.prev is None
+            and (req.hints is None or not (req.hints[..., 3] > 0).any()))
+
+
+def _run(loaded, req: ColorizeRequest, kind: str, L, kind_v, hints, prev):
+    """(network output, confidence or None) for ``req``; call with the session's lock held."""
+    if calibrates(req, kind):
+        from .calibrate import run_with_confidence
+
+        return run_with_confidence(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+    return run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype), None
+
+
 def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     """Job: colorize one image. Yields :class:`Progress`, returns :class:`ColorizeResult`."""
     t0 = time.perf_counter()
@@ -291,15 +372,17 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     loaded = session.get(req.model, req.weights)
     cancel.check()
     takes_hints = "hints" in registry.spec(loaded.name).inputs
+    if req.prev is not None and "previous frame" not in registry.spec(loaded.name).inputs:
+        req = replace(req, prev=None, prev_image=None)  # the network never sees it: nothing to warp
     L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints)
     cancel.check()
     yield Progress(0.2, f"running {req.model} on {loaded.device_name}")
     with session.lock:
         loaded.set_palette(req.palette)
-        out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+        out, conf = _run(loaded, req, kind, L, kind_v, hints, prev)
     cancel.check()
     yield Progress(0.85, "finishing")
-    composite, color = finish(req, out, kind, size)
+    composite, color = finish(req, out, kind, size, conf)
     if (kind == "lineart" and takes_hints and req.hints is not None and (req.hints[..., 3] > 0).any()
             and req.options.get("hint_reach", "regions") == "regions" and req.prev is None):
         # strokes color their own shapes: closed regions without a hint keep the colors the
@@ -341,8 +424,8 @@ def _unhinted_result(session, loaded, req: ColorizeRequest, kind: str) -> tuple[
         L, kind_v, hints, prev, size = prepare(plain, loaded.multiple, kind)
         with session.lock:
             loaded.set_palette(plain.palette)
-            out = run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
-        return finish(plain, out, kind, size)
+            out, conf = _run(loaded, plain, kind, L, kind_v, hints, prev)
+        return finish(plain, out, kind, size, conf)
 
     return _PLAIN.get(key, run)
 

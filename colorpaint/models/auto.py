@@ -89,10 +89,20 @@ class AutoNet(nn.Module):
         return (p * bins.view(1, -1, 1, 1)).sum(1, keepdim=True)
 
     def forward(self, L, kind, hints=None, prev=None):
+        return self.forward_with_confidence(L, kind)[0]
+
+    def forward_with_confidence(self, L, kind):
+        """(output Bx3xHxW as :meth:`forward`, confidence Bx1xHxW in [0, 1]).
+
+        The confidence is the geometric mean of the a and b distributions' largest class
+        probability at temperature 1: near 1 where the network puts its mass on one bin,
+        small where it spreads over many (the annealed mean then lands on a wash between
+        hues)."""
         Lp, la, lb = self.logits(L, kind)
         a = self.annealed_mean(la, self.a_bins, self.temperature)
         b = self.annealed_mean(lb, self.b_bins, self.temperature)
-        return torch.cat([torch.tanh(Lp), a, b], 1)
+        conf = torch.sqrt(F.softmax(la, 1).amax(1, keepdim=True) * F.softmax(lb, 1).amax(1, keepdim=True))
+        return torch.cat([torch.tanh(Lp), a, b], 1), conf
 
 
 @register(

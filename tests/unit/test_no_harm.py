@@ -1,0 +1,107 @@
+"""No harm on grayscale, clean cel color on line art, with the bundled weights."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from colorpaint.core.color import rgb_to_lab, rgb_to_luma
+from colorpaint.core.imageio import load_image
+from colorpaint.core.metrics import delta_e2000, mean_delta_e2000
+from colorpaint.core.regions import segment
+from colorpaint.engine import jobs
+from colorpaint.engine.pipeline import ColorizeRequest, colorize
+from colorpaint.engine.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "resources" / "samples" / "sample_shot" / "frame_0001.png"
+MODELS = ("auto", "histogram", "color-apply", "temporal")
+OFF = {"calibrate": False, "cel": False}
+
+
+@pytest.fixture(scope="module")
+def session():
+    return Session("cpu")
+
+
+def run(session, img, model, **kw):
+    return jobs.run(colorize(session, ColorizeRequest(img, model=model, work_size=128, **kw)))
+
+
+def scene(h=96, w=128):
+    """A small 'real frame': a soft sky, a textured ground and a figure, in colors the
+    networks cannot read from the gray values (HxWx3 uint8 RGB)."""
+    rng = np.random.default_rng(3)
+    img = np.zeros((h, w, 3), np.float32)
+    y = np.linspace(0, 1, h)[:, None, None]
+    img[:] = (1 - y) * np.array([120, 170, 230]) + y * np.array([200, 210, 240])
+    ground = np.array([150, 120, 70]) + rng.normal(0, 18, (h // 2, w, 1))
+    img[h // 2:] = ground
+    cv2.circle(img, (w // 3, h // 2), h // 5, (230, 190, 160), -1)
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def chroma(rgb):
+    return float(np.hypot(*rgb_to_lab(rgb)[..., 1:].transpose(2, 0, 1)).mean())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_unsure_gray_frame_gets_less_chroma_and_no_harm(session, model):
+    truth = scene()
+    gray = np.repeat(rgb_to_luma(truth)[..., None], 3, 2)
+    before = run(session, gray, model, input_kind="gray", options=OFF).composite
+    after = run(session, gray, model, input_kind="gray").composite
+    assert chroma(after) < 0.8 * chroma(before)
+    # closer to the truth than today's output; on this frame `auto` and `temporal` are also
+    # no worse than the gray input, `histogram` and `color-apply` keep a faint warm cast on
+    # the blue sky (0.7 and 1.1 ΔE00 worse than gray)
+    assert mean_delta_e2000(after, truth) < mean_delta_e2000(before, truth)
+    if model in ("auto", "temporal"):
+        assert mean_delta_e2000(after, truth) <= mean_delta_e2000(gray, truth) + 1e-6
+    assert np.abs(rgb_to_lab(after)[..., 0] - rgb_to_lab(gray)[..., 0]).max() < 2  # lightness stays the input's
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_line_art_regions_are_flat_and_the_page_white(session, model):
+    line = load_image(SAMPLE)
+    color = run(session, line, model, input_kind="lineart").color
+    labels, n = segment(rgb_to_luma(line), gap_close=2)
+    lab = rgb_to_lab(color)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    page = np.isin(labels, border[border > 0])
+    assert page.any()
+    assert delta_e2000(lab[page], np.array([100.0, 0, 0])).mean() < 2.0
+    for r in range(1, n + 1):
+        m = labels == r
+        if m.sum() < 30:
+            continue
+        spread = delta_e2000(lab[m], np.median(lab[m], 0)).max()
+        assert spread < 1.5, (r, spread)
+
+
+def test_line_art_without_cel_is_what_it_was(session):
+    line = load_image(SAMPLE)
+    off = run(session, line, "auto", input_kind="lineart", options=OFF).color
+    labels, _ = segment(rgb_to_luma(line), gap_close=2)
+    page = labels == labels[0, 0]
+    # today's output: the page is not paper white everywhere (the tint bleeds past the outline)
+    assert delta_e2000(rgb_to_lab(off)[page], np.array([100.0, 0, 0])).max() > 2.0
+
+
+@pytest.mark.parametrize("model", ("histogram", "color-apply"))
+def test_hints_color_their_region_exactly_as_before(session, model):
+    line = load_image(SAMPLE)
+    labels, _ = segment(rgb_to_luma(line), gap_close=2)
+    ids, counts = np.unique(labels[labels > 0], return_counts=True)
+    page = labels[0, 0]
+    r = [i for i in ids[np.argsort(-counts)] if i != page][0]  # the largest shape inside the figure
+    ys, xs = np.nonzero(labels == r)
+    hints = np.zeros(line.shape[:2] + (4,), np.uint8)
+    k = len(ys) // 2
+    hints[ys[k] - 1:ys[k] + 2, xs[k] - 1:xs[k] + 2] = (40, 160, 90, 255)
+    new = run(session, line, model, input_kind="lineart", hints=hints)
+    old = run(session, line, model, input_kind="lineart", hints=hints, options=OFF)
+    m = labels == r
+    assert np.array_equal(new.color[m], old.color[m])
+    assert np.abs(new.color[m].astype(int) - (40, 160, 90)).max() <= 2
