@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 need_pkgs=()
-for p in libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 xvfb xauth; do
+# Qt 6.5+ needs the xcb-cursor, icccm and keysyms libraries for its X11 (xcb) plugin: the
+# window under a display or xvfb-run; the tests run offscreen and need only the first five
+for p in libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+         libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null; then
