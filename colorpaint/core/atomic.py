@@ -40,19 +40,17 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Fill ``path`` through ``write(fh)`` atomically. The file gets the permissions a new
-    file gets from the user's umask (a temporary file alone would be private, 0600)."""
+def _replace_with(path: str | os.PathLike, fill: Callable[[int, str], object]) -> Path:
+    """Make a hidden temporary file beside ``path``, let ``fill(fd, tmp_name)`` write it and
+    fsync it, give it the umask's permissions and rename it over ``path``; on any failure
+    the temporary file is removed and the error re-raised."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            if os.name == "posix":
-                os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
-            os.fsync(fh.fileno())
+        fill(fd, tmp)
+        if os.name == "posix":
+            os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -62,30 +60,32 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
         raise
     fsync_dir(path.parent)
     return path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Fill ``path`` through ``write(fh)`` atomically. The file gets the permissions a new
+    file gets from the user's umask (a temporary file alone would be private, 0600)."""
+
+    def fill(fd: int, tmp: str) -> None:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return _replace_with(path, fill)
 
 
 def atomic_write_file(path: str | os.PathLike, write_to: Callable[[str], object]) -> Path:
     """Like :func:`atomic_write` for writers that want a file name (``write_to(tmp_path)``,
     e.g. safetensors' ``save_file``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+
+    def fill(fd: int, tmp: str) -> None:
+        os.close(fd)
         write_to(tmp)
-        if os.name == "posix":
-            os.chmod(tmp, 0o666 & ~_UMASK)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
-    return path
+
+    return _replace_with(path, fill)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

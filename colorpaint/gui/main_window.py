@@ -7,7 +7,6 @@ the project's events update the widgets. Nothing here blocks on the engine.
 """
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
+from ..app.engine_session import SessionHolder
 from ..app.model_choice import VERSIONS_KEY, ModelChoice
 from ..app.requests import finished_job, frame_request
 from ..core.imageio import ImageError
@@ -25,7 +25,7 @@ from ..models import registry
 from ..project import FrameResult, Project, Stroke
 from ..project.appdata import Preferences, Recovery
 from .prompts import Prompts
-from .qt_worker import JobRunner, LatestRequest
+from .qt_worker import WorkerHub
 from .window_build import WindowBuild
 from .window_files import FileWork
 from .window_models import ModelPicking
@@ -50,15 +50,13 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.choice = ModelChoice({**self.prefs.weights, **(weights or {})}, self.model_store.bundled_dir)
         self.model_weights: dict[str, str] = self.choice.overrides  # the weights used instead of the bundled ones
         self.device = device or self.prefs.device
-        self._session = session
-        self._session_lock = threading.Lock()
+        self.sessions = SessionHolder(None if self.device == "auto" else self.device, session)
         self.engine = self._colorize_job  # (request, cancel) -> job generator; tests swap in fakes
         self.prompts = Prompts(self)
         self.project: Project | None = None
         self.recovery = Recovery()
-        self.runner = JobRunner(self, 1)  # the engine: one job at a time
-        self.io = JobRunner(self, 1)  # saves, autosaves, exports: in order, never concurrently
-        self.requests = LatestRequest(self.runner)
+        self.workers = WorkerHub(self)  # every worker thread, by lane, with one shutdown
+        self.runner, self.io, self.requests = self.workers.engine, self.workers.io, self.workers.requests
         self.live_on = False
         self._live_scheduled = False
         self._autosaved_version = -1
@@ -233,12 +231,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     # ================================================================== colorize
     def session(self):
         """The engine session, made on first use (on the worker: loading torch state is slow)."""
-        with self._session_lock:
-            if self._session is None:
-                from ..engine.session import Session
-
-                self._session = Session(None if self.device == "auto" else self.device)
-            return self._session
+        return self.sessions.get()
 
     def _colorize_job(self, request, cancel: CancelToken):
         """The default engine: the pipeline's colorize job with this window's session."""
@@ -345,12 +338,9 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     def shutdown(self) -> None:
         """Stop background work (waiting for saves to finish) and drop the recovery copy."""
         self.autosave_timer.stop()
-        self.requests.cancel()
-        self.runner.shutdown()
-        self.regions.runner.shutdown()
         self.shots.shutdown()
         self.trainer.shutdown()  # a training run stops with its checkpoint kept
-        self.io.pool.waitForDone()  # never cut a save short
+        self.workers.shutdown()  # every lane; a save is waited for, never cut short
         self.recovery.discard()
         self._save_prefs()
 

@@ -178,3 +178,37 @@ class LatestRequest(QObject):
                 self._start(f, cbs)
 
         self._current = self.runner.start(factory, done=on_done, **callbacks)
+
+
+class WorkerHub(QObject):
+    """Every worker of the window, by lane, with one shutdown:
+
+    * ``engine``: single-frame colorize and Live (latest request wins: :attr:`requests`);
+    * ``shot``: Colorize shot (its own lane, so the frame and Live stay responsive meanwhile);
+    * ``io``: saves, autosaves, exports, training examples (in order, never two at once);
+    * ``background``: region maps, fill previews and thumbnails (cheap, cancellable).
+    """
+
+    LANES = ("engine", "shot", "io", "background")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = JobRunner(self, 1)
+        self.shot = JobRunner(self, 1)
+        self.io = JobRunner(self, 1)
+        self.background = JobRunner(self, 2)  # a region preview is never stuck behind thumbnails
+        self.requests = LatestRequest(self.engine)
+
+    def lane(self, name: str) -> JobRunner:
+        if name not in self.LANES:
+            raise KeyError(f"no worker lane {name!r} (lanes: {', '.join(self.LANES)})")
+        return getattr(self, name)
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel what can be cancelled, then wait for every lane; a save in the ``io``
+        lane is never cut short (it is waited for, not cancelled)."""
+        self.requests.cancel()
+        ok = True
+        for name in ("engine", "shot", "background"):
+            ok = self.lane(name).shutdown(timeout_ms) and ok
+        return self.io.pool.waitForDone(-1) and ok

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGridLayout, QHBoxLayout,
 
 from ..core.color import rgb_to_luma
 from ..core.imageio import ImageError
-from .qt_worker import JobRunner, LatestRequest
+from .qt_worker import LatestRequest
 
 OVERLAY_ALPHA = 150  # region overlay: pastel at ~60 %, lines stay readable through it
 PREVIEW_ALPHA = 120  # fill preview: the brush color at ~47 %, with an outline
@@ -186,7 +186,7 @@ class RegionTools(QObject):
         palette_dock = window.findChild(QDockWidget, "paletteDock")
         if palette_dock is not None:
             window.splitDockWidget(palette_dock, self.dock, Qt.Orientation.Vertical)
-        self.runner = JobRunner(self, 1)
+        self.runner = window.workers.background  # region maps and fill previews: cheap, cancellable
         self.requests = LatestRequest(self.runner)
         self.project = None
         self.labels: np.ndarray | None = None  # flat-mode regions of the current frame (for the overlay)

@@ -27,7 +27,7 @@ from ..project.io import remove_corrected, write_corrected
 from ..project.shots import ShotFrames, export_frames, export_shot, thumbnail_job
 from .convert import rgb_to_qimage
 from .prompts import VIDEO_FILTER
-from .qt_worker import JobRunner
+
 from .timeline import THUMB_H, CellInfo, TimelinePanel, frame_status
 
 DEFAULT_DRIFT_THRESHOLD = 12.0
@@ -123,8 +123,8 @@ class ShotController(QObject):
         super().__init__(win)
         self.win = win
         self.panel = TimelinePanel()
-        self.runner = JobRunner(self, 1)  # shot colorize: its own worker, so single-frame colorize and Live stay responsive
-        self.thumb_runner = JobRunner(self, 1)
+        self.runner = win.workers.shot  # its own lane, so single-frame colorize and Live stay responsive
+        self.thumb_runner = win.workers.background
         self.engine = colorize_shot_job  # (session_factory, sources, names, keys, hints, options, cancel); tests may wrap it
         self.project: Project | None = None
         self.shot_index = -1
@@ -587,7 +587,5 @@ class ShotController(QObject):
     def shutdown(self) -> None:
         self.panel.play_button.setChecked(False)
         self.cancel()
-        self._thumb_wanted.clear()
-        self.thumb_runner.shutdown()
-        self.runner.shutdown()
+        self._thumb_wanted.clear()  # the window's worker hub stops the lanes
 

@@ -280,8 +280,7 @@ class FileWork:
             d.apply()
             if self.prefs.device != old_device:
                 self.device = self.prefs.device
-                with self._session_lock:
-                    self._session = None  # the next colorize loads models on the new device
+                self.sessions.set_device(None if self.device == "auto" else self.device)  # models load there next time
                 self.device_label.setText(f"device: {self.device}")
             self._apply_autosave_interval()
             self._save_prefs()

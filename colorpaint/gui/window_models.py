@@ -141,8 +141,7 @@ class ModelPicking:
         in_use = self.choice.in_use(weights)
         for fam in in_use:
             self.choice.set(fam, None)
-        if self._session is not None:
-            self._session.forget(weights)  # the file is gone; never colorize with a cached copy of it
+        self.sessions.forget(weights)  # the file is gone; never colorize with a cached copy of it
         self.refresh_model_picker()
         if in_use:
             self.statusBar().showMessage(f"The {family} version in use was deleted: back to its bundled weights", 8000)

@@ -15,24 +15,22 @@ from .loop import StopFlag, TrainConfig, Trainer
 STOP_FILE = "STOP"  # creating OUT/STOP stops a run like SIGTERM does
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {v}")
-    return v
+def _whole(least: int):
+    """An argparse type: a whole number of at least ``least``, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < least:
+            raise argparse.ArgumentTypeError(f"must be {least} or more, got {v}")
+        return v
+
+    return parse
 
 
-def _not_negative(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
+_positive, _not_negative = _whole(1), _whole(0)
 
 
 def _learning_rate(text: str) -> float:

@@ -57,3 +57,21 @@ def test_the_bundled_file_is_not_a_fine_tuned_choice(tmp_path):
     assert c.as_choice("auto", tmp_path / "auto.safetensors") is None
     assert c.as_choice("auto", registry.spec("auto").default_weights) is None
     assert c.as_choice("auto", tmp_path / "mine.safetensors") == str(tmp_path / "mine.safetensors")
+
+
+def test_one_session_for_every_lane_made_once_and_dropped_on_a_device_change():
+    import threading
+
+    from colorpaint.app.engine_session import SessionHolder
+
+    h = SessionHolder("cpu")
+    assert h.loaded is None  # nothing loads until a colorize asks
+    got = []
+    ts = [threading.Thread(target=lambda: got.append(h.get())) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len({id(s) for s in got}) == 1 and h.loaded is got[0]
+    h.set_device("cpu")
+    assert h.loaded is None and h.get() is not got[0]
