@@ -79,6 +79,23 @@ class ReferenceReport:
             out[m] = user[m]
         return out
 
+    def paint_all(self, req, kind: str):
+        """``(composite, color)`` when the references decide every closed region of line art,
+        else None. Every region then takes its reference color exactly, as the hint rules
+        would give it, so the network's output could only show under the lines: there each
+        pixel takes its nearest region's color (as :func:`~colorpaint.engine.pipeline._cel`
+        does) and the network does not run at all. Request option ``hint_regions`` False
+        (networks only) keeps the network."""
+        if kind != "lineart" or len(self.source) < 2 or not self.matched[1:].all():
+            return None
+        if not req.options.get("hint_regions", "agreeing"):
+            return None
+        from ..core.color import multiply_lines
+        from ..core.regions import fill_lines
+
+        color = np.take(self.rgb, fill_lines(self.labels), axis=0)
+        return multiply_lines(color, rgb_to_luma(req.image)), color
+
     def finish(self, kind: str, image: np.ndarray, composite: np.ndarray, color: np.ndarray):
         """Grayscale input: paired regions (and the edges between them) take the reference's
         chroma, lightness stays the input's. Line art is already done by the hint rules."""

@@ -129,13 +129,37 @@ def test_switched_off_or_unmatched_reference_changes_nothing(session_weights):
     off, res = _run(session, weights, line3, refs=[Reference(ref, enabled=False)])
     np.testing.assert_array_equal(off, plain)
     assert res.references is None
-    stripes = np.full((120, 160, 3), 255, np.uint8)  # nothing like the figure: thin colored bars
-    for i in range(0, 160, 8):
-        stripes[:, i:i + 3] = (255, 0, 255)
-    other, res = _run(session, weights, line3, refs=[Reference(stripes, name="stripes.png")])
-    if not res.references.matched.any():
-        np.testing.assert_array_equal(other, plain)
-        assert any("stripes.png" in m and "matches no shape" in m for m in res.references.messages)
+    # a colored sheet that certainly holds no shape: all of it is darker than ink, so it has
+    # no closed region at all (it still has colors, so it is not skipped as grayscale)
+    navy = np.zeros((120, 160, 3), np.uint8)
+    navy[..., 2] = 110
+    navy[::2, ::2, 0] = 40
+    other, res = _run(session, weights, line3, refs=[Reference(navy, name="navy.png")])
+    rep = res.references
+    assert rep is not None and not rep.matched.any() and (rep.source == -1).all()
+    assert (rep.region_map()[line > 200] == 0).all()  # every shape left to the model
+    np.testing.assert_array_equal(other, plain)
+    assert rep.messages == ["navy.png: matches no shape of the drawing with confidence; colors left to the model"]
+
+
+def test_references_deciding_every_region_skip_the_network(session_weights, monkeypatch):
+    session, weights = session_weights
+    line, color = figure()
+    line3 = np.repeat(line[..., None], 3, 2)
+    _, ref = figure(230, 260, [[0.9, 0, 20], [0, 0.9, 15]])
+    from colorpaint.engine import pipeline
+
+    def no_network(*a, **k):
+        raise AssertionError("the network ran although the references decide every region")
+
+    monkeypatch.setattr(pipeline, "run_network", no_network)
+    out, res = _run(session, weights, line3, refs=[Reference(ref)])
+    assert res.references.matched[1:].all()
+    for name, rgb in FILLS.items():
+        where = _interior(line, np.all(color == rgb, 2))
+        assert (out[where] == rgb).all(), name
+    assert (out[_interior(line, np.all(color == 255, 2))] == 255).all()
+    assert (out[line < 30] < 40).all()  # the lines stay on top
 
 
 def test_grayscale_target_takes_reference_chroma(session_weights):
