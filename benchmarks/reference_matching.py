@@ -77,7 +77,7 @@ def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot):
     truth, cnt = region_median(labels, lab_t, n)
     ids = np.arange(1, n + 1)
     ids = ids[cnt[ids] > 0]
-    gray = kind != "lineart"  # shots are grayscale targets too
+    gray = kind != "lineart" and target_in is not None  # gray stills and gray shot frames
     t = refm.describe(labels, n, rgb_to_lab(target_in) if gray else None)
     rl, rn = refm.color_regions(ref_rgb)
     r = refm.describe(rl, rn, rgb_to_lab(ref_rgb), with_color=True)
@@ -110,11 +110,12 @@ def stills(root: Path, split: str, limit: int | None, rng, tot):
     return len(ids)
 
 
-def shots(root: Path, gap: int, tot, per_shot: int | None = None):
+def shots(root: Path, gap: int, tot, per_shot: int | None = None, xdog: bool = True):
     """Every sprite and cartoon shot with more than ``gap`` frames, of both splits (nothing
     here is learned): each frame, referenced by the frame ``gap`` before it (or after it,
     for the first ``gap`` frames; frames with neither are left out)."""
     from colorpaint.core.frames import list_frames
+    from colorpaint.core.lineart import xdog_lines
     from colorpaint.training.datasets import _split_of
 
     done = []
@@ -133,8 +134,14 @@ def shots(root: Path, gap: int, tot, per_shot: int | None = None):
             gray = np.repeat(rgb_to_luma(color)[..., None], 3, 2)
             labels, n = refm.color_regions(gray)
             score(labels, n, color, gray, ref, "shots", tot)
-            if _split_of(d.name, 0.1) == "val":
+            val = _split_of(d.name, 0.1) == "val"
+            if val:
                 score(labels, n, color, gray, ref, "shots (val split only)", tot)
+            if xdog:  # line art of the frame (XDoG), segmented as the hint rules do
+                labels, n = segment(xdog_lines(color), gap_close=2, min_area=None)
+                score(labels, n, color, None, ref, "shots, XDoG line art", tot)
+                if val:
+                    score(labels, n, color, None, ref, "shots, XDoG line art (val split only)", tot)
         done.append(d.name)
     return done
 

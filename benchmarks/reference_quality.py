@@ -10,7 +10,7 @@ line-art target (a val still scaled up) and one 512-px reference; the reference 
 alone (regions, descriptors, matching, hints) and the whole colorize, with and without
 the reference, median of 3 after a warm-up.
 
-    python benchmarks/reference_quality.py [--limit 30] [--json out.json]
+    python benchmarks/reference_quality.py [--limit 30] [--models auto,temporal] [--json out.json]
     python benchmarks/reference_quality.py --speed [--json out.json]
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def val_ids(root: Path) -> list[str]:
         return [r["id"] for r in csv.DictReader(fh) if r["split"] == "val"]
 
 
-def quality(root: Path, limit: int) -> dict:
+def quality(root: Path, limit: int, models=MODELS) -> dict:
     rng = np.random.default_rng(0)
     items = []
     for pid in val_ids(root)[:limit]:
@@ -55,7 +55,7 @@ def quality(root: Path, limit: int) -> dict:
         items.append((color, line, gray, deform(color, rng)))
     session = Session("cpu")
     out = {}
-    for model in MODELS:
+    for model in models:
         for kind in ("lineart", "gray"):
             acc = {"without": [], "with": []}
             matched = []
@@ -113,6 +113,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--limit", type=int, default=30)
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated models to measure")
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -120,7 +121,7 @@ def main():
 
     torch.set_num_threads(2)
     root = Path(args.data)
-    out = speed(root) if args.speed else {"stills": args.limit, "results": quality(root, args.limit)}
+    out = speed(root) if args.speed else {"stills": args.limit, "results": quality(root, args.limit, tuple(args.models.split(",")))}
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1))
