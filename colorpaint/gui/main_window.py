@@ -236,8 +236,10 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     def _colorize_job(self, request, cancel: CancelToken):
         """The default engine: the pipeline's colorize job with this window's session."""
         from ..engine.pipeline import colorize
+        from ..engine.threads import fit_threads
 
         yield Progress(0.01, "loading model")
+        fit_threads()  # the cores other programs leave free: spinning threads on busy cores are slower
         return (yield from colorize(self.session(), request, cancel))
 
     def make_request(self):
