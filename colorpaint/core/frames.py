@@ -109,12 +109,53 @@ def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
 
 def write_video(path: str | Path, frames, fps: float = 24.0) -> Path:
     """Write HxWx3 uint8 RGB frames (any iterable: they are encoded as they come, so a
-    generator keeps a long shot out of memory) as an MP4 (mp4v) video, atomically."""
+    generator keeps a long shot out of memory) as an MP4 video, atomically: H.264 (yuv420p,
+    what browsers and editors play) through PyAV, or MPEG-4 Part 2 through OpenCV where
+    PyAV or its H.264 encoder is missing."""
     path = Path(path)
     it = iter(frames)
     first = next(it, None)
     if first is None:
         raise ValueError("no frames to write")
+    try:
+        import av
+
+        av.codec.Codec("libx264", "w")
+    except Exception:  # no PyAV, or a build without the encoder: the OpenCV writer
+        return _write_mp4v(path, first, it, fps)
+    return _write_h264(path, first, it, fps)
+
+
+def _write_h264(path: Path, first: np.ndarray, it, fps: float) -> Path:
+    from fractions import Fraction
+
+    import av
+
+    from .atomic import atomic_write_file
+
+    h, w = first.shape[:2]
+    H, W = h + h % 2, w + w % 2  # yuv420p wants even sides: the last row/column is repeated
+
+    def encode(tmp: str) -> None:
+        with av.open(tmp, "w", format="mp4") as out:
+            s = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+            s.options = {"crf": "18", "preset": "medium"}
+            for n, f in enumerate(itertools.chain([first], it)):
+                if f.shape[:2] != (h, w):
+                    raise ImageError(f"{path}: frame {n + 1} is {f.shape[1]}x{f.shape[0]} but the video is {w}x{h}")
+                f = np.ascontiguousarray(f[..., :3])
+                if (H, W) != (h, w):
+                    f = np.pad(f, ((0, H - h), (0, W - w), (0, 0)), mode="edge")
+                for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                    out.mux(pkt)
+            for pkt in s.encode():
+                out.mux(pkt)
+
+    return atomic_write_file(path, encode)
+
+
+def _write_mp4v(path: Path, first: np.ndarray, it, fps: float) -> Path:
     h, w = first.shape[:2]
     tmp = path.with_name(".tmp-" + path.name)
     vw = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))

@@ -259,3 +259,21 @@ def test_fine_tuned_weights_travel_with_the_project(tmp_path):
     q = load_project(moved)
     assert Path(q.settings[VERSIONS_KEY]["auto"]) == (moved / rel).resolve()
     assert ModelChoice().attach(q) is None  # nothing reported missing: the copy is used
+
+
+def test_mp4_export_is_h264_that_players_read(tmp_path):
+    """Browsers and editors play H.264; odd sizes are padded, every frame is there."""
+    import av
+
+    from colorpaint.core.frames import read_video, write_video
+
+    frames = [np.full((45, 61, 3), (20 * t, 100, 200 - 20 * t), np.uint8) for t in range(6)]
+    p = write_video(tmp_path / "shot.mp4", iter(frames), fps=12)
+    with av.open(str(p)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+        assert (s.codec_context.width, s.codec_context.height) == (62, 46)
+    back = [f for _, f in read_video(p)]
+    assert len(back) == 6 and abs(int(back[3][10, 10, 0]) - 60) < 8
+    assert p.stat().st_mode & 0o777 == 0o666 & ~__import__("colorpaint.core.atomic", fromlist=["_UMASK"])._UMASK
+    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
