@@ -192,6 +192,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.tool_actions[name].setChecked(True)
 
     def set_color(self, color) -> None:
+        self.brush_wish = tuple(int(v) for v in color)  # what the artist chose; the brush shows it snapped when locked
         self.canvas.brush_color = self.regions.snap_color(color)  # the nearest palette color when locked
         self.color_button.set_color(self.canvas.brush_color)
 

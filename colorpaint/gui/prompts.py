@@ -74,6 +74,18 @@ class Prompts:
                                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
         return ans == QMessageBox.StandardButton.Yes
 
+    def replace_swatches(self, n_saved: int, n_new: int, source: str) -> str:
+        """'replace', 'add' or 'cancel': what to do with the saved colors when new ones come."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Saved colors",
+                          f"{n_new} colors from {source or 'the file'}. Replace the {n_saved} saved colors, or add the new ones to them?",
+                          parent=self.parent)
+        rep = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        add = box.addButton("Add", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(add)
+        box.exec()
+        return "replace" if box.clickedButton() is rep else "add" if box.clickedButton() is add else "cancel"
+
     def save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
         ans = QMessageBox.question(self.parent, "Unsaved changes", f"Save the changes to {name!r} before closing it?",

@@ -280,7 +280,7 @@ class RegionTools(QObject):
             return
         self.panel.refresh(self.project)
         if key == "use_palette":
-            self.win.set_color(self.win.canvas.brush_color)  # snaps when the lock is on
+            self.win.set_color(self.win.brush_wish)  # snaps when the lock is on; back to the artist's color when off
         if key == "gap":
             self.update_overlay()
             self._hover_reset()
@@ -294,7 +294,9 @@ class RegionTools(QObject):
     def _on_palette(self, project) -> None:
         self.panel.refresh(project)
         if self.locked and project.palette.saved:
-            self.win.set_color(self.win.canvas.brush_color)
+            self.win.set_color(self.win.brush_wish)  # the nearest of the new colors to the one the artist chose
+            if self.win.live_on:
+                self.win._schedule_live()  # the canvas snaps to the new palette now, not at the next Colorize
 
     def _on_frame(self) -> None:
         self.labels, self.region_count = None, 0
@@ -388,14 +390,17 @@ class RegionTools(QObject):
         return info
 
     # ------------------------------------------------------------------ palette
-    def replace_palette(self, entries) -> int:
-        """Make ``entries`` [(name, (r, g, b)), ...] the project's saved palette (the lock's)."""
+    def replace_palette(self, entries, source: str = "") -> int | None:
+        """Make ``entries`` [(name, (r, g, b)), ...] the project's saved palette (the lock's),
+        in one change. Saved colors are never replaced silently: with some there, the artist
+        chooses to replace them, add the new ones, or cancel (None)."""
         pal = self.project.palette
-        for i in range(len(pal.saved) - 1, -1, -1):
-            pal.remove_saved(i)
-        for name, c in entries:
-            pal.save_color(c, name)
-        return len(pal.saved)
+        how = "replace"
+        if pal.saved and [c for _, c in pal.saved] != [tuple(c) for _, c in entries]:
+            how = self.win.prompts.replace_swatches(len(pal.saved), len(entries), source)
+            if how == "cancel":
+                return None
+        return pal.replace_saved(entries, add=how == "add")
 
     def load_palette(self, path) -> int | None:
         """Use a GIMP .gpl file as the show's palette; returns the number of colors."""
@@ -411,8 +416,9 @@ class RegionTools(QObject):
         if not entries:
             self.win.prompts.error("Cannot load palette", f"{path}: the palette has no colors")
             return None
-        n = self.replace_palette(entries)
-        self.win.statusBar().showMessage(f"Palette {Path(path).name}: {n} colors", 5000)
+        n = self.replace_palette(entries, Path(path).name)
+        if n is not None:
+            self.win.statusBar().showMessage(f"Palette {Path(path).name}: {n} colors", 5000)
         return n
 
     def pick_palette(self, path, k: int | None = None) -> int | None:
@@ -427,8 +433,9 @@ class RegionTools(QObject):
         except (ImageError, OSError, ValueError) as e:
             self.win.prompts.error("Cannot pick a palette", str(e))
             return None
-        n = self.replace_palette([("#%02x%02x%02x" % c, c) for c in colors])
-        self.win.statusBar().showMessage(f"{n} colors picked from {Path(path).name}", 5000)
+        n = self.replace_palette([("#%02x%02x%02x" % c, c) for c in colors], Path(path).name)
+        if n is not None:
+            self.win.statusBar().showMessage(f"{n} colors picked from {Path(path).name}", 5000)
         return n
 
     def load_palette_dialog(self) -> None:

@@ -191,6 +191,19 @@ class Palette:
             del self.saved[index]
             self._on_change(saved=True)
 
+    def replace_saved(self, entries, add: bool = False) -> int:
+        """Make ``entries`` [(name, (r, g, b)), ...] the saved colors (``add``: added after
+        the ones there, duplicates skipped), announced as one change. Returns how many are saved."""
+        kept = list(self.saved) if add else []
+        for name, c in entries:
+            c = tuple(int(v) for v in c)
+            if not any(s == c for _, s in kept):
+                kept.append((name or "#%02x%02x%02x" % c, c))
+        if kept != self.saved:
+            self.saved = kept
+            self._on_change(saved=True)
+        return len(self.saved)
+
     def load_gpl(self, path) -> int:
         """Add a GIMP palette's colors to the saved ones; returns how many were new."""
         from ..core.palette import read_gpl

@@ -77,6 +77,7 @@ def window(qtbot, tiny_weights):
 
     win = MainWindow(prefs=Preferences(autosave_minutes=0), device="cpu", weights=tiny_weights)
     win.prompts.save_changes = lambda name: "discard"
+    win.prompts.replace_swatches = lambda n_saved, n_new, source: "replace"  # the tests load show palettes over the defaults
     qtbot.addWidget(win)
     win.resize(1000, 700)
     win.show()

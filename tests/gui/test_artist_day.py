@@ -109,3 +109,31 @@ def test_picker_live_and_brush_color_are_kept(window, qtbot, sample_frames, tmp_
     assert window.live_on and window.act_live.isChecked() and tuple(window.canvas.brush_color) == (12, 200, 90)
     assert not window.colorizing and window.project.current_frame.result is None  # reopening recolors nothing
     assert not window.project.dirty
+
+
+def test_new_swatches_never_replace_saved_ones_silently_and_lock_snaps_to_the_nearest(window, qtbot, sample_frames, tmp_path):
+    from colorpaint.core.palette import write_gpl
+
+    assert window.open_path(sample_frames / "frame1.png")
+    pal = window.project.palette
+    before = list(pal.saved)
+    gpl = tmp_path / "show.gpl"
+    write_gpl(gpl, [("sky", (40, 80, 230)), ("rose", (235, 30, 40)), ("leaf", (60, 170, 70))], "Show")
+    asked = []
+    window.prompts.replace_swatches = lambda n_saved, n_new, source: asked.append((n_saved, n_new, source)) or "cancel"
+    assert window.regions.load_palette(gpl) is None and pal.saved == before  # cancelled: nothing lost
+    assert asked == [(len(before), 3, "show.gpl")]
+    window.prompts.replace_swatches = lambda *a: "add"
+    assert window.regions.load_palette(gpl) == len(before) + 3 and pal.saved[: len(before)] == before
+    window.prompts.replace_swatches = lambda *a: "replace"
+    window.regions.load_palette(gpl)
+    window.set_color((250, 10, 10))  # the artist's red ...
+    window.regions.set_lock(True)
+    assert tuple(window.canvas.brush_color) == (235, 30, 40)  # ... snaps to the nearest swatch, not the first
+    window.regions.set_lock(False)
+    assert tuple(window.canvas.brush_color) == (250, 10, 10)  # and comes back when the lock is off
+    window.regions.set_lock(True)
+    gpl2 = tmp_path / "other.gpl"
+    write_gpl(gpl2, [("grass", (30, 200, 60)), ("navy", (20, 30, 120)), ("crimson", (200, 20, 30))], "Other")
+    window.regions.load_palette(gpl2)  # a new palette while locked
+    assert tuple(window.canvas.brush_color) == (200, 20, 30)
