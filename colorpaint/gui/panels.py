@@ -11,6 +11,8 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget)
 
+from ..project.document import Palette
+
 RGB = tuple[int, int, int]
 
 
@@ -68,9 +70,14 @@ class PalettePanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(QLabel("Recent"))
-        self.recent_grid = QGridLayout()
+        box = QWidget()  # always as tall as the most recent colors need: the Saved row never moves
+        self.recent_grid = QGridLayout(box)
         self.recent_grid.setSpacing(2)
-        lay.addLayout(self.recent_grid)
+        self.recent_grid.setContentsMargins(0, 0, 0, 0)
+        self.recent_grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        rows = -(-Palette.MAX_RECENT // self.COLUMNS)
+        box.setFixedHeight(rows * (QToolButton().sizeHint().expandedTo(QSize(26, 26)).height() + 2))
+        lay.addWidget(box)
         lay.addWidget(QLabel("Saved"))
         self.saved_grid = QGridLayout()
         self.saved_grid.setSpacing(2)

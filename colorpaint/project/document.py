@@ -173,10 +173,12 @@ class Palette:
         self._on_change = on_change or (lambda saved: None)
 
     def use(self, color) -> None:
+        """A color painted with: a new one enters the recent colors at the front; one already
+        there keeps its place, so swatches never move under the artist's pointer."""
         c = tuple(int(v) for v in color)
-        if self.recent[:1] == [c]:
+        if c in self.recent:
             return
-        self.recent = [c] + [r for r in self.recent if r != c][: self.MAX_RECENT - 1]
+        self.recent = [c] + self.recent[: self.MAX_RECENT - 1]
         self._on_change(saved=False)
 
     def save_color(self, color, name: str | None = None) -> None:

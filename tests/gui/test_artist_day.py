@@ -137,3 +137,21 @@ def test_new_swatches_never_replace_saved_ones_silently_and_lock_snaps_to_the_ne
     write_gpl(gpl2, [("grass", (30, 200, 60)), ("navy", (20, 30, 120)), ("crimson", (200, 20, 30))], "Other")
     window.regions.load_palette(gpl2)  # a new palette while locked
     assert tuple(window.canvas.brush_color) == (200, 20, 30)
+
+
+def test_recent_swatches_stay_put_under_the_pointer(window, qtbot, sample_frames):
+    assert window.open_path(sample_frames / "frame1.png")
+    palette = window.findChild(object, "palette")
+    saved_y = None
+    for i, c in enumerate([(200, 10, 10), (10, 200, 10), (10, 10, 200)] + [(20 * k, 30, 90) for k in range(12)]):
+        window.set_color(c)
+        drag(window.canvas, [(20 + i, 20), (25 + i, 22)])
+        QApplication.processEvents()
+        y = palette.saved_grid.parentWidget().mapTo(palette, palette.saved_grid.geometry().topLeft()).y() \
+            if palette.saved_grid.parentWidget() is not palette else palette.saved_grid.geometry().top()
+        saved_y = y if saved_y is None else saved_y
+        assert y == saved_y  # the Saved row does not move as Recent fills
+    recent = list(window.project.palette.recent)
+    qtbot.mouseClick(palette.buttons[5], Qt.MouseButton.LeftButton)  # pick an older recent color ...
+    drag(window.canvas, [(60, 60), (70, 60)])  # ... and paint with it
+    assert window.project.palette.recent == recent  # nothing moved
