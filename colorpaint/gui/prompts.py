@@ -86,6 +86,12 @@ class Prompts:
         box.exec()
         return "replace" if box.clickedButton() is rep else "add" if box.clickedButton() is add else "cancel"
 
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
+        value, ok = QInputDialog.getText(self.parent, title, label, text=text)
+        return value if ok else None
+
     def save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
         ans = QMessageBox.question(self.parent, "Unsaved changes", f"Save the changes to {name!r} before closing it?",

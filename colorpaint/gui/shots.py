@@ -410,6 +410,28 @@ class ShotController(QObject):
         win.statusBar().showMessage(f"Imported {path.name} as shot {shot.name!r}: {len(shot.frames)} frames at {shot.fps:.2f} fps", 6000)
         return True
 
+    # ------------------------------------------------------------------ rename, delete
+    def rename_dialog(self) -> bool:
+        shot = self.shot
+        if shot is None:
+            return False
+        name = self.win.prompts.ask_text("Rename shot", "Shot name:", shot.name)
+        return bool(name) and self.project.rename_shot(self.shot_index, name)
+
+    def delete_current(self) -> bool:
+        """Delete the shot shown (one undo step); the last shot of a project stays."""
+        p, shot = self.project, self.shot
+        if shot is None:
+            return False
+        if self.busy:
+            self.win.statusBar().showMessage("A shot is being colorized: wait or cancel it (Esc) first", 6000)
+            return False
+        if not p.delete_shot(self.shot_index):
+            self.win.statusBar().showMessage("A project keeps at least one shot", 6000)
+            return False
+        self.win.statusBar().showMessage(f"Deleted shot {shot.name!r} ({len(shot.frames)} frames): Undo brings it back", 8000)
+        return True
+
     # ------------------------------------------------------------------ marks
     def mark_key(self, on: bool) -> None:
         """Mark (or unmark) the current frame as a key: its colors (its result; without one,

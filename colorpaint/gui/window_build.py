@@ -120,6 +120,9 @@ class WindowBuild:
                                    tip="Add a folder of frames to the project as a shot")
         self.act_import_video = A("Import Shot from &Video…", lambda: self.shots.import_video_dialog(),
                                   tip="Add a video (or part of it) to the project as a shot")
+        self.act_rename_shot = A("Re&name Shot…", lambda: self.shots.rename_dialog(), tip="Rename the shot shown in the timeline")
+        self.act_delete_shot = A("&Delete Shot", lambda: self.shots.delete_current(),
+                                 tip="Delete the shot shown in the timeline, with its frames' hints and colors (Undo brings it back)")
         self.act_train = A("&Train Model…", self.show_trainer, "Ctrl+Shift+T",
                            tip="Fine-tune a model on this project's corrected frames, then colorize with it (the Train panel)")
         self.act_hints = A("Show &Hints", lambda on: self._layer_visible("hints", on), "H", checkable=True)
@@ -169,7 +172,8 @@ class WindowBuild:
         for a in list(self.tool_actions.values()) + [None, self.act_smaller, self.act_bigger, None, self.act_train]:
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("F&rame")
-        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot):
+        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot, None,
+                  self.act_rename_shot, self.act_delete_shot):
             m.addSeparator() if a is None else m.addAction(a)
         self.shot_export_menu = m.addMenu("&Export Shot")
         for text, kind in (("PNG Sequence…", "png"), ("MP4 Video…", "mp4"), ("Layered ORA per Frame…", "ora")):

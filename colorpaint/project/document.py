@@ -25,7 +25,7 @@ from ..core.color import rgb_to_luma
 from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
 from .events import EmitterGroup
-from .history import Batch, History, SetResult, SetStrokes
+from .history import Batch, History, RemoveShot, RenameShot, SetResult, SetStrokes
 from .references import References
 from .strokes import MAX_GAP, Stroke, paint_stroke, rasterize
 
@@ -350,6 +350,48 @@ class Project:
         self._changed()
         self.events.frames()
         return shot
+
+    def rename_shot(self, index: int, name: str) -> bool:
+        """Rename shot ``index`` (one undo step); False when the name is empty or unchanged.
+        A name another shot has gets a number, as imported shots do."""
+        name = " ".join(str(name).split())[:120]
+        shot = self.shots[index]
+        if not name or name == shot.name:
+            return False
+        if name in {s.name for s in self.shots if s is not shot}:
+            name = self._shot_name(name)
+        self._push(RenameShot(index, shot.name, name, f"Rename shot {shot.name!r}"))
+        return True
+
+    def delete_shot(self, index: int) -> bool:
+        """Delete shot ``index`` with its frames, hints and results (one undo step: Undo
+        brings it all back). The last shot of a project cannot be deleted (False)."""
+        if len(self.shots) < 2 or not 0 <= index < len(self.shots):
+            return False
+        shot = self.shots[index]
+        self._push(RemoveShot(index, shot, f"Delete shot {shot.name!r} ({len(shot.frames)} frames)"))
+        return True
+
+    def _remove_shot(self, index: int) -> None:
+        del self.shots[index]
+        s, f = self._cur
+        if s > index:  # a later shot was shown: the same frame, one shot earlier
+            s -= 1
+        elif s == index:  # the deleted shot was shown: the first frame of the shot now in its place
+            s, f = min(index, len(self.shots) - 1), 0
+        self._cur = (s, f)
+        self.events.frames()
+        self.events.current(frame=self.current_frame)
+
+    def _insert_shot(self, index: int, shot) -> None:
+        self.shots.insert(index, shot)
+        self._cur = (index, 0)
+        self.events.frames()
+        self.events.current(frame=self.current_frame)
+
+    def _rename_shot(self, index: int, name: str) -> None:
+        self.shots[index].name = name
+        self.events.frames()
 
     def _new_id(self) -> str:
         fid = f"f{self.next_id:05d}"

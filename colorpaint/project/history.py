@@ -68,6 +68,35 @@ class Batch(Command):
             c.undo(project)
 
 
+@dataclass
+class RemoveShot(Command):
+    """Take shot ``index`` (its frames, hints and results) out of the project; undo puts it back."""
+
+    index: int
+    shot: object
+    text: str = "Delete shot"
+
+    def redo(self, project) -> None:
+        project._remove_shot(self.index)
+
+    def undo(self, project) -> None:
+        project._insert_shot(self.index, self.shot)
+
+
+@dataclass
+class RenameShot(Command):
+    index: int
+    before: str
+    after: str
+    text: str = "Rename shot"
+
+    def redo(self, project) -> None:
+        project._rename_shot(self.index, self.after)
+
+    def undo(self, project) -> None:
+        project._rename_shot(self.index, self.before)
+
+
 class History:
     """A linear undo stack: ``commands[:index]`` are applied, the rest can be redone.
 

@@ -155,3 +155,20 @@ def test_recent_swatches_stay_put_under_the_pointer(window, qtbot, sample_frames
     qtbot.mouseClick(palette.buttons[5], Qt.MouseButton.LeftButton)  # pick an older recent color ...
     drag(window.canvas, [(60, 60), (70, 60)])  # ... and paint with it
     assert window.project.palette.recent == recent  # nothing moved
+
+
+def test_rename_and_delete_a_shot_from_the_frame_menu(window, qtbot, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for t in range(3):
+        save_image(a / f"f{t}.png", draw_frame(t))
+        save_image(b / f"g{t}.png", draw_frame(t))
+    assert window.shots.import_folder(a) and window.shots.import_folder(b)
+    window.prompts.ask_text = lambda title, label, text="": "Cut 12 - run"
+    window.act_rename_shot.trigger()
+    assert window.project.shots[1].name == "Cut 12 - run"
+    assert window.timeline.shot_picker.currentText().startswith("Cut 12 - run")
+    window.act_delete_shot.trigger()
+    assert len(window.project.shots) == 1 and window.timeline.shot_picker.count() == 1
+    assert "Undo brings it back" in window.statusBar().currentMessage()
+    window.undo()
+    assert len(window.project.shots) == 2 and window.timeline.shot_picker.count() == 2

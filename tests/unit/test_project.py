@@ -262,3 +262,30 @@ def test_document_layers_are_qt_free():
             "colorpaint.engine.pipeline, colorpaint.core.regions, colorpaint.cli; "
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qimage2ndarray'))]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_rename_and_delete_a_shot_are_undo_steps(tmp_path):
+    srcs = []
+    for i in range(5):
+        p = tmp_path / f"l{i}.png"
+        save_image(p, draw_lineart(shift=i))
+        srcs.append(p)
+    proj = Project.from_images(srcs[:2])
+    proj.add_shot("b", [(p, None) for p in srcs[2:]])
+    assert [s.name for s in proj.shots][1] == "b"
+    proj.set_current(1, 2)
+    assert proj.rename_shot(1, "  cut  12 ") and proj.shots[1].name == "cut 12"
+    assert not proj.rename_shot(1, "   ")  # nothing to name it
+    assert proj.rename_shot(1, proj.shots[0].name) and proj.shots[1].name != proj.shots[0].name
+    f = proj.shots[1].frames[0]
+    proj.apply_result(fake_result(proj, f), f)
+    assert proj.delete_shot(1) and len(proj.shots) == 1 and proj.current == (0, 0)
+    assert not proj.delete_shot(0)  # a project keeps at least one shot
+    assert proj.history.texts()[-1].startswith("Delete shot")
+    proj.undo()  # the shot comes back with its frames and colors
+    assert len(proj.shots) == 2 and proj.shots[1].frames[0].result is not None and proj.current == (1, 0)
+    for _ in range(3):  # the colors, then both renames
+        proj.undo()
+    assert proj.shots[1].name == "b"
+    folder = save_project(proj, tmp_path / "s.cpaint")
+    assert [s.name for s in load_project(folder).shots][1] == "b"
