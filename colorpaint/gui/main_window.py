@@ -100,7 +100,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
             QTimer.singleShot(0, lambda: self.statusBar().showMessage(missing, 10000))  # after the "Opened" message
         enabled = p is not None
         for a in (self.act_save, self.act_save_as, self.act_export_png, self.act_export_color, self.act_export_ora, self.act_clear,
-                  self.act_colorize, self.act_live, self.act_key, self.act_corrected, self.act_export_flats):
+                  self.act_colorize, self.act_live, self.act_key, self.act_corrected, self.act_export_flats, self.act_export_hinted,
+                  self.act_rename_shot, self.act_delete_shot, self.act_replace_color):
             a.setEnabled(enabled)
         self.colorize_button.setEnabled(enabled)
         self._on_settings("model")

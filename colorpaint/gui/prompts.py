@@ -86,6 +86,13 @@ class Prompts:
         box.exec()
         return "replace" if box.clickedButton() is rep else "add" if box.clickedButton() is add else "cancel"
 
+    def choose_color(self, title: str, initial) -> tuple[int, int, int] | None:
+        from PySide6.QtGui import QColor
+        from PySide6.QtWidgets import QColorDialog
+
+        c = QColorDialog.getColor(QColor(*initial), self.parent, title)
+        return (c.red(), c.green(), c.blue()) if c.isValid() else None
+
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         from PySide6.QtWidgets import QInputDialog
 

@@ -418,6 +418,23 @@ class ShotController(QObject):
         name = self.win.prompts.ask_text("Rename shot", "Shot name:", shot.name)
         return bool(name) and self.project.rename_shot(self.shot_index, name)
 
+    def replace_color_dialog(self) -> int:
+        """The brush color becomes a color the artist chooses on every frame of the shot."""
+        p, shot = self.project, self.shot
+        if shot is None:
+            return 0
+        if self.busy:
+            self.win.statusBar().showMessage("A shot is being colorized: wait or cancel it (Esc) first", 6000)
+            return 0
+        old = tuple(self.win.canvas.brush_color)
+        new = self.win.prompts.choose_color(f"Replace {'#%02x%02x%02x' % old} in shot {shot.name} with", old)
+        if new is None:
+            return 0
+        n = p.replace_color_in_shot(self.shot_index, old, new)
+        self.win.statusBar().showMessage(f"{n} frame{'s' * (n != 1)} changed" if n else
+                                         f"No hint or flat color {'#%02x%02x%02x' % old} in this shot (pick it with the Picker first)", 8000)
+        return n
+
     def delete_current(self) -> bool:
         """Delete the shot shown (one undo step); the last shot of a project stays."""
         p, shot = self.project, self.shot

@@ -94,6 +94,8 @@ class WindowBuild:
         self.act_export_ora = A("Export &OpenRaster (.ora)…", lambda: self.export_dialog("ora"), "Ctrl+Shift+E")
         self.act_export_flats = A("Export &Flats (.ora)…", lambda: self.export_dialog("flats"),
                                   tip="Layered OpenRaster: one layer per flat color, named from the palette, line art on top")
+        self.act_export_hinted = A("Export &Hinted Flats PNG…", lambda: self.export_dialog("hinted"),
+                                   tip="The colors of the regions you hinted; every other region and the lines transparent")
         self.act_prefs = A("&Preferences…", self.preferences_dialog, "Ctrl+,")
         self.act_quit = A("&Quit", self.close, "Ctrl+Q")
         self.act_undo = A("&Undo", self.undo, [QKeySequence("Ctrl+Z")], tip="Undo (Ctrl+Z)")
@@ -120,6 +122,9 @@ class WindowBuild:
                                    tip="Add a folder of frames to the project as a shot")
         self.act_import_video = A("Import Shot from &Video…", lambda: self.shots.import_video_dialog(),
                                   tip="Add a video (or part of it) to the project as a shot")
+        self.act_replace_color = A("Replace &Color in Shot…", lambda: self.shots.replace_color_dialog(),
+                                   tip="Every hint and flat color of the brush color, on every frame of the shot, "
+                                       "becomes the color you choose (pick the old one with the Picker first)")
         self.act_rename_shot = A("Re&name Shot…", lambda: self.shots.rename_dialog(), tip="Rename the shot shown in the timeline")
         self.act_delete_shot = A("&Delete Shot", lambda: self.shots.delete_current(),
                                  tip="Delete the shot shown in the timeline, with its frames' hints and colors (Undo brings it back)")
@@ -156,7 +161,7 @@ class WindowBuild:
         for a in (self.act_save, self.act_save_as):
             m.addAction(a)
         m.addSeparator()
-        for a in (self.act_export_png, self.act_export_color, self.act_export_ora, self.act_export_flats):
+        for a in (self.act_export_png, self.act_export_color, self.act_export_ora, self.act_export_flats, self.act_export_hinted):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_prefs)
@@ -172,8 +177,8 @@ class WindowBuild:
         for a in list(self.tool_actions.values()) + [None, self.act_smaller, self.act_bigger, None, self.act_train]:
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("F&rame")
-        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot, None,
-                  self.act_rename_shot, self.act_delete_shot):
+        for a in (self.act_prev, self.act_next, None, self.act_key, self.act_corrected, None, self.act_colorize_shot,
+                  self.act_replace_color, None, self.act_rename_shot, self.act_delete_shot):
             m.addSeparator() if a is None else m.addAction(a)
         self.shot_export_menu = m.addMenu("&Export Shot")
         for text, kind in (("PNG Sequence…", "png"), ("MP4 Video…", "mp4"), ("Layered ORA per Frame…", "ora")):

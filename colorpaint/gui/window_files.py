@@ -9,7 +9,7 @@ from ..core.imageio import ImageError, save_image
 from ..models import registry
 from ..project import Project, ProjectError
 from ..project.appdata import Recovery
-from ..project.export import color_layer_rgba, write_flats_ora, write_ora
+from ..project.export import color_layer_rgba, hinted_flats_rgba, write_flats_ora, write_ora
 from ..project.io import SUFFIX, finish_save, is_project, open_path, snapshot, write_snapshot_checked
 
 # a starting palette for new projects: skin, hair, clothes, sky, grass and neutrals
@@ -230,7 +230,7 @@ class FileWork:
     def export_dialog(self, kind: str) -> None:
         if self.project is None:
             return
-        ext = {"png": ".png", "color": "_color.png", "ora": ".ora", "flats": "_flats.ora"}[kind]
+        ext = {"png": ".png", "color": "_color.png", "ora": ".ora", "flats": "_flats.ora", "hinted": "_hinted_flats.png"}[kind]
         flt = "OpenRaster (*.ora)" if kind in ("ora", "flats") else "PNG image (*.png)"
         path = self.prompts.save_file("Export", self.project.name + ext, flt)
         if path:
@@ -238,7 +238,8 @@ class FileWork:
 
     def export(self, kind: str, path):
         """Export the current frame: 'png' composite, 'color' layer (RGBA), layered 'ora', or
-        'flats' (layered ORA, one layer per flat color).
+        'flats' (layered ORA, one layer per flat color), or 'hinted' (PNG of the colors of the
+        regions the artist hinted, every other region and the lines transparent).
         Written on the I/O worker; returns the Task (None if there is nothing to export)."""
         p = self.project
         f = p.current_frame if p else None
@@ -253,7 +254,7 @@ class FileWork:
             self.prompts.error("Cannot export", str(e))
             return None
         kind_ = res.kind if res else "lineart"
-        if kind in ("color", "flats") and color is None:
+        if kind in ("color", "flats", "hinted") and color is None:
             self.prompts.error("Nothing to export", "This frame has no color layer yet: colorize it first.")
             return None
         if kind == "png":
@@ -262,6 +263,9 @@ class FileWork:
             job = lambda token: save_image(path, color_layer_rgba(color, line, kind_))
         elif kind == "ora":
             job = lambda token: write_ora(path, line, kind_, color, comp, hints)
+        elif kind == "hinted":
+            gap = self.regions.gap
+            job = lambda token: save_image(path, hinted_flats_rgba(line, color, hints, gap))
         elif kind == "flats":
             gap, named = self.regions.gap, list(p.palette.saved)
             job = lambda token: write_flats_ora(path, line, color, gap, named)

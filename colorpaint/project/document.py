@@ -15,7 +15,7 @@ import itertools
 import math
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -531,6 +531,42 @@ class Project:
         else:
             self._meta += 1  # not in the history, but saved with the project
             self._set_result(frame.id, result)
+
+    def replace_color_in_shot(self, shot_index: int, old, new) -> int:
+        """Replace the color ``old`` by ``new`` on every frame of a shot, as one undo step:
+        in the hint strokes painted with it, and in the colors of line-art frames (pixels of
+        exactly that color, as flat mode and references paint; lines are multiplied on top
+        again). Returns how many frames changed."""
+        from ..core.color import multiply_lines
+
+        old, new = tuple(int(v) for v in old), tuple(int(v) for v in new)
+        if old == new:
+            return 0
+        cmds, changed = [], set()
+        for f in self.shots[shot_index].frames:
+            if any(s.color == old and s.kind != "erase" for s in f.strokes):
+                after = tuple(replace(s, color=new) if s.color == old and s.kind != "erase" else s for s in f.strokes)
+                cmds.append(SetStrokes(f.id, f.strokes, after))
+                changed.add(f.id)
+            r = f.result
+            if r is not None and r.kind == "lineart":
+                try:
+                    color = r.color
+                    m = (color == np.array(old, np.uint8)).all(axis=2)
+                    if not m.any():
+                        continue
+                    color = np.array(color)
+                    color[m] = new
+                    comp = multiply_lines(color, rgb_to_luma(self.image(f)))
+                except ImageError:
+                    continue
+                r.composite  # noqa: B018  (the history must not depend on files a later save may remove)
+                cmds.append(SetResult(f.id, r, FrameResult(color, comp, r.kind, r.model, r.seconds, r.device, self.new_rev())))
+                changed.add(f.id)
+        if cmds:
+            hexes = "#%02x%02x%02x" % old, "#%02x%02x%02x" % new
+            self._push(Batch(cmds, f"Replace {hexes[0]} with {hexes[1]} in {self.shots[shot_index].name} ({len(changed)} frames)"))
+        return len(changed)
 
     def record_results(self, changes, text: str) -> bool:
         """Make results already put in place with ``apply_result(undoable=False)`` one undo

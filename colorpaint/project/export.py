@@ -37,6 +37,26 @@ def color_layer_rgba(color: np.ndarray, line: np.ndarray, kind: str) -> np.ndarr
     return np.dstack([color, alpha])
 
 
+def hinted_flats_rgba(line: np.ndarray, color: np.ndarray, hints: np.ndarray | None, gap: int = 2) -> np.ndarray:
+    """The color layer with only the regions the artist hinted: ``HxWx4 uint8 RGBA``, each
+    closed region that holds a hint opaque in its colors, every other region and the lines
+    transparent (flats to finish in another program)."""
+    from ..core.regions import deciding_hints, segment
+
+    labels, _ = segment(rgb_to_luma(line), gap_close=gap)
+    out = np.zeros(color.shape[:2] + (4,), np.uint8)
+    if hints is None or not (hints[..., 3] > 0).any():
+        return out
+    dec = deciding_hints(hints[..., 3] > 0, labels)
+    keep = np.zeros(int(labels.max()) + 1, bool)
+    keep[np.unique(labels[dec])] = True
+    keep[0] = False
+    m = keep[labels]
+    out[m, :3] = color[m]
+    out[m, 3] = 255
+    return out
+
+
 def _png(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(a)).save(buf, "PNG", compress_level=6)

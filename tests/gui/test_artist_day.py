@@ -172,3 +172,49 @@ def test_rename_and_delete_a_shot_from_the_frame_menu(window, qtbot, tmp_path):
     assert "Undo brings it back" in window.statusBar().currentMessage()
     window.undo()
     assert len(window.project.shots) == 2 and window.timeline.shot_picker.count() == 2
+
+
+def test_hinted_flats_export_leaves_unhinted_regions_transparent(window, qtbot, sample_frames, tmp_path):
+    from colorpaint.core.imageio import load_rgba
+
+    assert window.open_path(sample_frames / "frame1.png")
+    window.set_color((30, 160, 220))
+    drag(window.canvas, [(50, 55), (60, 58)])  # a hint inside the circle only
+    frame = window.project.current_frame
+    window.colorize()
+    qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
+    task = window.export("hinted", tmp_path / "flats.png")
+    qtbot.waitUntil(lambda: task.done_flag if hasattr(task, "done_flag") else (tmp_path / "flats.png").exists(), timeout=20000)
+    qtbot.waitUntil(lambda: not window.io.busy, timeout=20000)
+    rgba = load_rgba(tmp_path / "flats.png")
+    assert rgba[60, 55, 3] == 255 and tuple(rgba[60, 55, :3]) == tuple(np.array(frame.result.color)[60, 55])  # the hinted circle
+    assert rgba[60, 125, 3] == 0 and rgba[5, 5, 3] == 0  # the unhinted box and the page
+    assert rgba[60, 20, 3] == 0  # the circle's outline
+
+
+def test_replace_a_color_on_every_frame_of_the_shot(window, qtbot, tmp_path):
+    from colorpaint.project import FrameResult
+
+    a = tmp_path / "a"
+    for t in range(3):
+        save_image(a / f"f{t}.png", draw_frame(t))
+    assert window.shots.import_folder(a)
+    p = window.project
+    red, blue = (220, 30, 40), (40, 60, 200)
+    for i, f in enumerate(p.shots[0].frames):
+        p.set_current(0, i)
+        window.set_color(red)
+        drag(window.canvas, [(100, 40), (104, 50)])  # a red hint in the box of every frame
+        col = np.full((96, 128, 3), 255, np.uint8)
+        col[20:70, 90:115] = red
+        p.apply_result(FrameResult(col, col, "lineart", "flat", rev=p.new_rev()), f)
+    window.set_color(red)
+    window.prompts.choose_color = lambda title, initial: blue
+    assert window.shots.replace_color_dialog() == 3
+    for f in p.shots[0].frames:
+        assert all(s.color == blue for s in f.strokes)
+        c = np.array(f.result.color)
+        assert tuple(c[40, 100]) == blue and not (c == np.array(red, np.uint8)).all(axis=2).any()
+    assert p.history.texts()[-1].startswith("Replace #dc1e28 with #283cc8")
+    window.undo()  # one step brings every frame back
+    assert all(s.color == red for f in p.shots[0].frames for s in f.strokes)
