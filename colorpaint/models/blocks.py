@@ -142,13 +142,50 @@ class ResNet34UNet(nn.Module):
         return self.head(torch.cat([y, x], 1))
 
 
+class ResidualCNN(nn.Module):
+    """fu-wang-liu's CNN baseline (section III.C): convolution + ReLU layers down, transposed
+    convolutions up (as Frans' tandem networks), with two residual connections from the
+    convolution to the deconvolution layers: the two finest encoder levels are added to the
+    decoder's features of the same size. ``widths`` gives channels per level (each level
+    halves the resolution: 2^(levels-1) must divide the input size)."""
+
+    net_multiple = 32
+
+    def __init__(self, in_ch: int, out_ch: int, widths=(32, 64, 128, 192)):
+        super().__init__()
+        widths = tuple(widths)
+        self.stem = conv(in_ch, widths[0])
+        self.down = nn.ModuleList(conv(widths[i], widths[i + 1], stride=2) for i in range(len(widths) - 1))
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.ConvTranspose2d(widths[i], widths[i - 1], 4, 2, 1), nn.ReLU(inplace=True)) for i in range(len(widths) - 1, 0, -1))
+        self.residual_levels = set(range(min(2, len(widths) - 1)))  # the two residual connections
+        self.head = nn.Conv2d(widths[0], out_ch, 3, 1, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        skips = []
+        for d in self.down:
+            skips.append(x)
+            x = d(x)
+        for up in self.up:
+            x = up(x)
+            level = len(skips) - 1
+            s = skips.pop()
+            if level in self.residual_levels:
+                x = x + s
+        return self.head(x)
+
+
 def make_generator(kind: str, in_ch: int, out_ch: int, **cfg) -> nn.Module:
-    """Generator option shared by the GAN families: 'unet' (compact) or 'resnet34' (camizan)."""
+    """Generator option shared by the GAN families: 'unet' (compact), 'resnet34' (camizan)
+    or 'cnn' (fu-wang-liu's CNN baseline)."""
+    if kind == "cnn":
+        return ResidualCNN(in_ch, out_ch, widths=tuple(cfg.get("widths", (32, 64, 128, 192))))
     if kind == "unet":
         return UNet(in_ch, out_ch, widths=tuple(cfg.get("widths", (32, 64, 128, 192))), blocks=cfg.get("blocks", 2))
     if kind == "resnet34":
         return ResNet34UNet(in_ch, out_ch, width=cfg.get("width", 0.5))
-    raise ValueError(f"unknown generator {kind!r}; known: unet, resnet34")
+    raise ValueError(f"unknown generator {kind!r}; known: unet, resnet34, cnn")
 
 
 def dilate_square(mask: torch.Tensor, radius: int) -> torch.Tensor:

@@ -17,9 +17,12 @@ Deviations, and why:
   distribution lets the palette restriction work by masking bins). It predicts at 1/8 of
   the working resolution — hints are sparse anyway — and the ``hint_count`` most
   confident non-background cells become hint patches.
-* The color predictor is the compact U-Net of ``blocks.py`` by default, or camizan's
+* The color predictor is the compact U-Net of ``blocks.py`` by default, the paper's CNN
+  baseline (``generator: cnn``: conv + ReLU layers, deconvolutions, two residual
+  connections; trained with L2 by ``colorpaint-train --predictor cnn``) or camizan's
   ResNet34 U-Net (``generator: resnet34``); it predicts Lab rather than RGB so the
-  engine can keep a grayscale input's own lightness.
+  engine can keep a grayscale input's own lightness. The predictor's training (CNN with
+  L2, GAN, WGAN with weight clipping, WGAN-GP) is chosen in ``training/losses.py``.
 """
 from __future__ import annotations
 
@@ -124,7 +127,7 @@ class HistogramHintNet(nn.Module):
     inputs=("luminance", "hints"),
     default_config={"generator": "unet", "widths": [24, 48, 96, 128], "blocks": 2, "hint_widths": [16, 32, 64, 96], "hint_count": 48},
     tiny_config={"generator": "unet", "widths": [8, 8, 8, 8], "blocks": 1, "hint_widths": [8, 8, 8, 8], "hint_count": 4},
-    limits={"generator": OneOf(("unet", "resnet34")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
+    limits={"generator": OneOf(("unet", "resnet34", "cnn")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
             "hint_widths": WIDTHS, "hint_count": Int(1, 4096), "override_radius": RADIUS},
 )
 def build_histogram(**cfg):

@@ -141,6 +141,7 @@ def register(name: str, *, title: str, paper: str, inputs: tuple[str, ...], defa
 
 def _load_families() -> None:
     from . import auto, color_apply, histogram_hint, temporal  # noqa: F401  (registers)
+    from . import camizan  # noqa: F401  (registers last: no bundled weights)
 
 
 def names() -> list[str]:

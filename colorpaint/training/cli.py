@@ -53,6 +53,16 @@ def _decay(text: str) -> float:
     return v
 
 
+def _ratio(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < v <= 100:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 100, got {text}")
+    return v
+
+
 def build_parser():
     from ..models import registry
 
@@ -77,25 +87,48 @@ def build_parser():
     p.add_argument("--max-items", type=_positive, default=None, help="read at most this many items per data folder")
     p.add_argument("--net", default="{}", help="network config overrides, JSON")
     p.add_argument("--objective", default="{}", help="loss settings, JSON (e.g. {\"gan\": \"wgan-gp\"})")
-    p.add_argument("--gan", choices=["gan", "wgan-gp"], help="adversarial loss (GAN families)")
-    p.add_argument("--vgg19", help="VGG19 state-dict for the temporal model's content/style losses")
+    p.add_argument("--gan", choices=["gan", "wgan", "wgan-gp"],
+                   help="adversarial loss (GAN families): wgan clips the critic's weights to ±0.01, wgan-gp adds a gradient penalty")
+    p.add_argument("--predictor", choices=["cnn", "gan", "wgan", "wgan-gp"],
+                   help="histogram: how the color predictor is trained (fu-wang-liu): cnn (the paper's CNN with two residual "
+                        "connections, L2 loss), gan (L1 + adversarial, the default), wgan (weight clipping ±0.01, 1:1), wgan-gp")
+    p.add_argument("--d-lr-ratio", type=_ratio, help="critic learning rate as a multiple of --lr (temporal: 0.1 by default, as the paper)")
+    p.add_argument("--mix", choices=["pooled", "even"], default="pooled",
+                   help="pooled: every item of every --data folder equally likely; even: each folder equally likely (camizan's even mix)")
+    p.add_argument("--vgg19", help="torchvision VGG19 state-dict (.pth or .safetensors) for the temporal model's content/style losses")
     p.add_argument("--ema", type=_decay, default=0.999, help="decay of the weight average that is validated and exported (0: off)")
     p.add_argument("--version", default="")
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     objective = json.loads(args.objective)
+    net_config = json.loads(args.net)
     if args.gan:
         objective["gan"] = args.gan
+    if args.predictor:
+        if args.model != "histogram":
+            parser.error(f"--predictor is an option of the histogram model, not {args.model!r}")
+        objective["predictor"] = args.predictor
+        if args.predictor == "cnn":
+            net_config.setdefault("generator", "cnn")
+    if args.d_lr_ratio is not None:
+        objective["d_lr_ratio"] = args.d_lr_ratio
     if args.vgg19:
+        from .vgg import VGG19Error, load_vgg19_state
+
+        try:  # a wrong file is refused now, in one line, not after the data is read
+            load_vgg19_state(args.vgg19)
+        except VGG19Error as e:
+            parser.exit(2, f"colorpaint-train: {e}\n")
         objective["vgg19"] = args.vgg19
     recipe = "colorpaint-train " + " ".join(sys.argv[1:] if argv is None else argv)
     cfg = TrainConfig(model=args.model, data=args.data, out=args.out, steps=args.steps, size=args.size, scale=args.scale, batch=args.batch,
                       lr=args.lr, init=args.init, resume=args.resume, val_every=args.val_every, val_items=args.val_items, device=args.device,
                       threads=args.threads, seed=args.seed, tiny=args.tiny, max_items=args.max_items, progress=args.progress,
-                      net_config=json.loads(args.net), objective=objective, version=args.version, recipe=recipe, ema=args.ema)
+                      net_config=net_config, objective=objective, version=args.version, recipe=recipe, ema=args.ema, mix=args.mix)
     emit = lambda rec: print(json.dumps(rec), flush=True)
     stop = StopFlag()
 

@@ -27,12 +27,14 @@ class Still:
     color: np.ndarray  # HxWx3 uint8 RGB at training scale
     line: np.ndarray | None  # HxW uint8, or None (synthesized)
     group: str
+    source: str = ""  # the --data folder it came from (for the even mix)
 
 
 @dataclass
 class Shot:
     frames: list  # list of HxWx3 uint8 RGB
     group: str
+    source: str = ""
 
 
 def _group_of(pid: str) -> str:
@@ -81,6 +83,7 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
     rng = np.random.default_rng(seed)
     out = {"train": ([], []), "val": ([], [])}
     for d in dirs:
+        src = str(d)
         d = Path(d)
         if not d.exists():
             raise FileNotFoundError(f"{d}: training data not found")
@@ -90,7 +93,7 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
             frames = {i: f for i, f in read_video(d) if i in picks}
             for i, f in frames.items():
                 g = d.stem
-                out[_split_of(g, val_frac)][0].append(Still(_fit(f, scale), None, g))
+                out[_split_of(g, val_frac)][0].append(Still(_fit(f, scale), None, g, src))
             continue
         if (d / "corrected").is_dir():  # a ColorPaint project's corrected frames
             d = d / "corrected"
@@ -118,7 +121,7 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
                 if lp.exists():
                     line = rgb_to_luma(load_image(lp))
                     line = _fit(line, scale)
-                out[split if split in out else "train"][0].append(Still(color, line, group))
+                out[split if split in out else "train"][0].append(Still(color, line, group, src))
             continue
         seq_dirs = [d] if list_frames(d) else sorted(p for p in d.iterdir() if p.is_dir())
         shot_split = _manifest_splits(d / "manifest.csv")  # e.g. the trainer tab's own split
@@ -129,7 +132,7 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
                 continue
             frames = [_fit(load_image(p), scale) for p in paths]
             split = shot_split.get(sd.name) or _split_of(sd.name, val_frac)
-            out[split if split in out else "train"][1].append(Shot(frames, sd.name))
+            out[split if split in out else "train"][1].append(Shot(frames, sd.name, src))
     tr, va = out["train"], out["val"]
     log(f"data: {len(tr[0])} train stills, {len(va[0])} val stills, {len(tr[1])} train shots, {len(va[1])} val shots")
     return tr[0], va[0], tr[1], va[1]
@@ -204,8 +207,16 @@ class Sampler:
     """Makes training batches as dicts of float32 arrays (channels first, network scaling)."""
 
     def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True,
-                 hue_jitter: float = 0.0):
+                 hue_jitter: float = 0.0, even_sources: bool = False):
         self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
+        # even mix (camizan): a still is drawn from a --data folder picked uniformly, so a
+        # small folder weighs as much as a large one; else every still is equally likely
+        self.by_source: list[list] | None = None
+        if even_sources:
+            groups: dict[str, list] = {}
+            for st in stills:
+                groups.setdefault(st.source, []).append(st)
+            self.by_source = list(groups.values())
         self.p_gray = p_gray
         self.warp_prev = warp_prev
         # share of line-art samples whose colors (and previous frame's, alike) are turned to a
@@ -231,7 +242,11 @@ class Sampler:
             line = synthesize_lines(color, rng) if kind == "lineart" else rgb_to_luma(color)
             prev_line = synthesize_lines(prev_c, rng) if kind == "lineart" else rgb_to_luma(prev_c)
         else:
-            st = self.stills[rng.integers(len(self.stills))]
+            if self.by_source:
+                pool = self.by_source[rng.integers(len(self.by_source))]
+                st = pool[rng.integers(len(pool))]
+            else:
+                st = self.stills[rng.integers(len(self.stills))]
             color = st.color
             line = st.line if st.line is not None and rng.random() < 0.9 else synthesize_lines(color, rng)
             kind = "gray" if rng.random() < self.p_gray else "lineart"
@@ -286,6 +301,13 @@ class Sampler:
 
             rgb = lab_to_rgb(lab)
         return rgb
+
+    def source_counts(self) -> dict[str, int]:
+        """{--data folder: stills drawn from it}."""
+        counts: dict[str, int] = {}
+        for st in self.stills:
+            counts[st.source] = counts.get(st.source, 0) + 1
+        return counts
 
     def batch(self, n: int) -> dict:
         items = [self.item() for _ in range(n)]

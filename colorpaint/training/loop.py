@@ -49,6 +49,7 @@ class TrainConfig:
     objective: dict = field(default_factory=dict)
     version: str = ""
     recipe: str = ""
+    mix: str = "pooled"  # "even": each batch item drawn from a --data folder chosen uniformly (camizan's even mix)
 
 
 
@@ -191,7 +192,7 @@ class Trainer:
             if k in state:
                 o.load_state_dict(state[k])
                 for g in o.param_groups:  # the learning rate asked for now, not the saved one
-                    g["lr"] = self.cfg.lr
+                    g["lr"] = self.cfg.lr * getattr(self.obj, "lr_scale", {}).get(k, 1.0)
         if self.ema is not None:
             if "ema" in state:  # else (an older checkpoint) the average starts from the loaded weights
                 self.ema.load_state_dict(state["ema"])
@@ -255,10 +256,15 @@ class Trainer:
         tr_s, va_s, tr_q, va_q = scan(cfg.data, scale=cfg.scale, val_frac=cfg.val_frac, max_items=cfg.max_items, log=self.log)
         if not tr_s and not tr_q:
             raise ValueError("no training data found in " + ", ".join(map(str, cfg.data)))
-        if not tr_s:  # a family that needs stills can use shot frames as stills
-            from .datasets import Still
+        if cfg.mix not in ("pooled", "even"):
+            raise ValueError(f"unknown mix {cfg.mix!r}; known: pooled, even")
+        from .datasets import Still
 
-            tr_s = [Still(f, None, q.group) for q in tr_q for f in q.frames[::4]]
+        if not tr_s:  # a family that needs stills can use shot frames as stills
+            tr_s = [Still(f, None, q.group, q.source) for q in tr_q for f in q.frames[::4]]
+        elif cfg.mix == "even" and cfg.model != "temporal":  # every folder's items take part, shots as stills
+            tr_s = tr_s + [Still(f, None, q.group, q.source) for q in tr_q for f in q.frames[::4]]
+            va_s = va_s + [Still(f, None, q.group, q.source) for q in va_q for f in q.frames[::4]]
         self.build(tr_s)
         start, history = 0, []
         if cfg.resume and self.ckpt_path.exists():
@@ -266,7 +272,9 @@ class Trainer:
             self.log(f"resumed from step {start}")
         rng = np.random.default_rng(cfg.seed * 1000 + self.rank * 7919 + start)
         sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True),
-                          hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)))
+                          hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)), even_sources=cfg.mix == "even")
+        if cfg.mix == "even":
+            self.log("even mix over " + ", ".join(f"{s} ({n} items)" for s, n in sampler.source_counts().items()))
         va_s = va_s or tr_s[: max(1, len(tr_s) // 10)]
         vsampler = Sampler(va_s, va_q or tr_q, cfg.size, cfg.model, np.random.default_rng(12345))
         val_batch = vsampler.batch(cfg.val_items)

@@ -30,9 +30,24 @@ def _t(batch, device):
     return {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
 
 
+# Adversarial losses: "gan" (BCE with logits), "wgan" (Arjovsky et al.: critic weights
+# clipped to ±``clip`` after each of its updates, critic and generator trained 1:1, as
+# fu-wang-liu III.E) and "wgan-gp" (Gulrajani et al.: gradient penalty 10 instead of clipping).
+GAN_MODES = ("gan", "wgan", "wgan-gp")
+WGAN_CLIP = 0.01
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in GAN_MODES:
+        raise ValueError(f"unknown adversarial loss {mode!r}; known: {', '.join(GAN_MODES)}")
+    return mode
+
+
 def gan_d_loss(d, real_in, fake_in, mode: str):
     real, _ = d(real_in)
     fake, _ = d(fake_in.detach())
+    if mode == "wgan":
+        return fake.mean() - real.mean()
     if mode == "wgan-gp":
         eps = torch.rand(real_in.shape[0], 1, 1, 1, device=real_in.device)
         mix = (eps * real_in + (1 - eps) * fake_in.detach()).requires_grad_(True)
@@ -45,13 +60,31 @@ def gan_d_loss(d, real_in, fake_in, mode: str):
 
 def gan_g_loss(d, fake_in, real_in, mode: str, feature_match: bool = False):
     fake, ff = d(fake_in)
-    adv = -fake.mean() if mode == "wgan-gp" else F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    adv = -fake.mean() if mode in ("wgan", "wgan-gp") else F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
     fm = torch.zeros((), device=fake.device)
     if feature_match:
         with torch.no_grad():
             _, rf = d(real_in)
         fm = sum(F.l1_loss(a, b) for a, b in zip(ff, rf)) / len(ff)
     return adv, fm
+
+
+def clip_weights(module: nn.Module, c: float) -> None:
+    """WGAN's Lipschitz constraint: every parameter of the critic clamped to [-c, c]."""
+    with torch.no_grad():
+        for p in module.parameters():
+            p.clamp_(-c, c)
+
+
+def make_critic(in_ch: int, mode: str, cfg: dict, lr: float, device, spectral: bool, noise: float, betas=(0.5, 0.999)):
+    """(critic, its optimiser) for an adversarial ``mode``. "wgan" drops spectral norm (the
+    clipping bounds the critic instead) and trains the critic with RMSprop, as Arjovsky et
+    al. (momentum makes the clipped critic unstable)."""
+    d = PatchGAN(in_ch, ndf=cfg.get("ndf", 32), spectral=spectral and mode != "wgan", noise_std=cfg.get("d_noise", noise)).to(device)
+    if mode == "wgan":
+        clip_weights(d, float(cfg.get("clip", WGAN_CLIP)))
+        return d, torch.optim.RMSprop(d.parameters(), lr=lr)
+    return d, torch.optim.Adam(d.parameters(), lr=lr, betas=betas)
 
 
 class Objective:
@@ -67,6 +100,15 @@ class Objective:
         self.opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999))
         self.d = None
         self.opt_d = None
+        self.mode = "gan"
+        # each optimiser's learning rate as a multiple of the run's --lr (kept on resume)
+        self.lr_scale = {"opt": 1.0, "opt_d": 1.0}
+
+    def step_critic(self, d_loss, sync):
+        """One update of the critic; under "wgan" its weights are clipped after it."""
+        self._step(d_loss, self.opt_d, list(self.d.parameters()), sync)
+        if self.mode == "wgan":
+            clip_weights(self.d, float(self.cfg.get("clip", WGAN_CLIP)))
 
     def de00_weights(self, hints):
         """Per-sample weight of the CIEDE2000 term: 1 for a sample without hints, cfg
@@ -137,9 +179,54 @@ class AutoObjective(Objective):
         return out
 
 
+PREDICTORS = ("cnn", "gan", "wgan", "wgan-gp")
+
+
+def paper_training_hints(net, target, patches: int = 8, patch_frac: float = 1 / 16, sigma_frac: float = 1 / 32):
+    """fu-wang-liu III.A's training hints: the color image blurred, small patches of it
+    whited out, its colors then filled from the histogram (each pixel takes the mean color of
+    its 512-bin histogram bin, the colors the hint generator proposes). ``target``: Bx3xHxW
+    Lab (network scaling); returns Bx8xHxW hints as in the registry (a dense hint map: mask 1
+    everywhere, no spread channels). The paper gives no blur width or patch size: σ is 1/32
+    of the crop side, and 8 squares of 1/16 of the side are whited out."""
+    from .torch_color import lab_net_to_rgb
+
+    B, _, H, W = target.shape
+    rgb = lab_net_to_rgb(target).clamp(0, 1)
+    sigma = max(1.0, sigma_frac * min(H, W))
+    r = int(3 * sigma)
+    x = torch.arange(-r, r + 1, dtype=rgb.dtype, device=rgb.device)
+    k = torch.exp(-(x ** 2) / (2 * sigma ** 2))
+    k = (k / k.sum()).view(1, 1, 1, -1).repeat(3, 1, 1, 1)
+    rgb = F.pad(rgb, (r, r, 0, 0), mode="replicate")
+    rgb = F.conv2d(rgb, k, groups=3)
+    rgb = F.pad(rgb, (0, 0, r, r), mode="replicate")
+    rgb = F.conv2d(rgb, k.transpose(2, 3), groups=3)
+    ph, pw = max(1, round(H * patch_frac)), max(1, round(W * patch_frac))
+    for i in range(B):
+        for _ in range(patches):
+            y0, x0 = int(torch.randint(0, max(1, H - ph + 1), ())), int(torch.randint(0, max(1, W - pw + 1), ()))
+            rgb[i, :, y0:y0 + ph, x0:x0 + pw] = 1.0
+    q = (rgb * 255).round().long().clamp(0, 255) >> 5
+    idx = q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2]
+    lab = net.bin_lab_net().to(target)[idx].permute(0, 3, 1, 2)
+    ones = torch.ones_like(lab[:, :1])
+    return torch.cat([lab, ones, torch.zeros_like(lab), torch.zeros_like(ones)], 1)
+
+
 class HistogramObjective(Objective):
     """fu-wang-liu: hint generator (cross entropy over the 512 bins) and a color predictor
-    trained with L1 + adversarial loss, Gaussian noise on the critic's input; WGAN-GP option."""
+    trained, as cfg "predictor" says, as the paper's three methods:
+
+    * "gan" (default): L1 + adversarial loss, Gaussian noise on the critic's input;
+    * "wgan": Wasserstein loss, critic weights clipped to ±0.01 (cfg "clip") after every
+      critic update, critic and generator updated 1:1 (III.E);
+    * "cnn": L2 loss alone, no critic (III.C; build the net with ``generator: cnn`` for the
+      paper's CNN with two residual connections);
+    * "wgan-gp": WGAN with gradient penalty instead of clipping (the paper's future work).
+
+    cfg "hint_source": "simulated" (default: artist-like hint dabs from the ground truth) or
+    "blur" (the paper's training hints, :func:`paper_training_hints`)."""
 
     de00_weight = 10.0
 
@@ -147,9 +234,17 @@ class HistogramObjective(Objective):
 
     def __init__(self, net, lr, device, cfg):
         super().__init__(net, lr, device, cfg)
-        self.mode = cfg.get("gan", "gan")
-        self.d = PatchGAN(2 + 3, ndf=cfg.get("ndf", 32), spectral=self.mode != "wgan-gp", noise_std=cfg.get("d_noise", 0.1)).to(device)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.predictor = cfg.get("predictor", cfg.get("gan", "gan"))
+        if self.predictor not in PREDICTORS:
+            raise ValueError(f"unknown histogram predictor {self.predictor!r}; known: {', '.join(PREDICTORS)}")
+        self.hint_source = cfg.get("hint_source", "simulated")
+        if self.hint_source not in ("simulated", "blur"):
+            raise ValueError(f"unknown hint_source {self.hint_source!r}; known: simulated, blur")
+        if self.predictor == "cnn":
+            self.uses_critic = False
+        else:
+            self.mode = _check_mode(self.predictor)
+            self.d, self.opt_d = make_critic(2 + 3, self.mode, cfg, lr, device, spectral=self.mode != "wgan-gp", noise=0.1)
         counts = net.bin_counts.clamp(min=1)
         p = counts / counts.sum()
         w = 1.0 / (0.5 * p + 0.5 / 512)
@@ -165,23 +260,31 @@ class HistogramObjective(Objective):
         ce = F.cross_entropy(logits, tgt, weight=self.bin_w)
         # the color predictor sees ground-truth hints, or (30 %) the generator's own hints
         hints = b["hints"]
+        if self.hint_source == "blur":
+            hints = paper_training_hints(net, b["target"])
         if np.random.random() < 0.3:
             with torch.no_grad():
                 hints = net.generate_hints(b["L"], b["kind"], b["hints"] * (torch.rand(()) < 0.5).float())
         fake = net.color(b["L"], b["kind"], hints)
-        cond = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
-        real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
-        adv_w = self.cfg.get("adv_weight", 1.0)
-        d_loss = torch.zeros(())
-        if adv_w > 0:
-            d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
-            self._step(d_loss, self.opt_d, list(self.d.parameters()), sync)
-            adv, _ = gan_g_loss(self.d, fake_in, real_in, self.mode)
+        out = {"hint_ce": ce.item()}
+        if self.predictor == "cnn":
+            l2 = F.mse_loss(fake, b["target"])
+            loss = ce + self.cfg.get("l2_weight", 100.0) * l2
+            out["l2"] = l2.item()
         else:
-            adv = torch.zeros((), device=self.device)
-        l1 = F.l1_loss(fake, b["target"])
-        loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
-        out = {"hint_ce": ce.item(), "l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+            cond = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
+            real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
+            adv_w = self.cfg.get("adv_weight", 1.0)
+            d_loss = torch.zeros(())
+            if adv_w > 0:
+                d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
+                self.step_critic(d_loss, sync)
+                adv, _ = gan_g_loss(self.d, fake_in, real_in, self.mode)
+            else:
+                adv = torch.zeros((), device=self.device)
+            l1 = F.l1_loss(fake, b["target"])
+            loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
+            out.update(l1=l1.item(), adv=adv.item(), d=d_loss.item())
         w_de = self.cfg.get("de00_weight", self.de00_weight)
         if w_de > 0:
             d = de00(fake, b["target"], self.de00_weights(b["hints"]))
@@ -229,18 +332,26 @@ class ColorApplyObjective(Objective):
 
 class TemporalObjective(Objective):
     """thasarathan2019: adversarial (PatchGAN conditioned on the previous frame, spectral
-    norm) + content + style (VGG19, when a state-dict is supplied) + L1; weights 1, 1, 1000,
-    10. Without VGG19 weights, critic feature matching stands in for content and style."""
+    norm) + content + style (VGG19 relu1_1 .. relu5_1, when a state-dict is supplied;
+    content left out for grayscale samples, as the paper) + L1; weights 1, 1, 1000, 10.
+    The critic learns at one tenth of the generator's rate (cfg "d_lr_ratio", default 0.1,
+    as the paper). Without VGG19 weights, critic feature matching (L1 between the critic's
+    features of the output and of the truth, weight ``content_weight``) stands in for the
+    content loss and there is no style loss."""
 
     de00_weight = 8.0
+    d_lr_ratio = 0.1
 
     uses_critic = True
 
     def __init__(self, net, lr, device, cfg):
         super().__init__(net, lr, device, cfg)
-        self.mode = cfg.get("gan", "gan")
-        self.d = PatchGAN(2 + 4 + 3, ndf=cfg.get("ndf", 32), spectral=True, noise_std=cfg.get("d_noise", 0.0)).to(device)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.mode = _check_mode(cfg.get("gan", "gan"))
+        ratio = float(cfg.get("d_lr_ratio", self.d_lr_ratio))
+        if not 0 < ratio <= 100:
+            raise ValueError(f"d_lr_ratio must be above 0 and at most 100, got {ratio:g}")
+        self.lr_scale["opt_d"] = ratio
+        self.d, self.opt_d = make_critic(2 + 4 + 3, self.mode, cfg, lr * ratio, device, spectral=True, noise=0.0)
         self.vgg = None
         if cfg.get("vgg19"):
             from .vgg import VGG19Features
@@ -257,16 +368,18 @@ class TemporalObjective(Objective):
         adv_w = w.get("adv_weight", 1.0)
         if adv_w > 0:
             d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
-            self._step(d_loss, self.opt_d, list(self.d.parameters()), sync)
+            self.step_critic(d_loss, sync)
             adv, fm = gan_g_loss(self.d, fake_in, real_in, self.mode, feature_match=self.vgg is None)
         else:
             d_loss = adv = fm = torch.zeros((), device=self.device)
         l1 = F.l1_loss(fake, b["target"])
         content = style = torch.zeros((), device=self.device)
         if self.vgg is not None:
-            content, style = self.vgg.content_style(fake, b["target"])
+            content, style = self.vgg.content_style(fake, b["target"], content_mask=(b["kind"].flatten() == 0).float())
         loss = adv_w * adv + w.get("content_weight", 1.0) * (content + fm) + w.get("style_weight", 1000.0) * style + w.get("l1_weight", 10.0) * l1
         out = {"l1": l1.item(), "adv": adv.item(), "fm": fm.item(), "d": d_loss.item()}
+        if self.vgg is not None:
+            out.update(content=content.item(), style=style.item())
         w_de = w.get("de00_weight", self.de00_weight)
         if w_de > 0:
             d = de00(fake, b["target"], self.de00_weights(b["hints"]))
@@ -276,4 +389,45 @@ class TemporalObjective(Objective):
         return out
 
 
-OBJECTIVES = {"auto": AutoObjective, "histogram": HistogramObjective, "color-apply": ColorApplyObjective, "temporal": TemporalObjective}
+class CamizanObjective(Objective):
+    """camizan: L1 + adversarial loss (BCEWithLogits) against a PatchGAN conditioned on the
+    input, Adam for both. The paper gives no loss weights or rates: L1 weighs 100 (as
+    pix2pix, cfg "l1_weight"), both optimisers use --lr with betas (0.5, 0.999). cfg "gan"
+    may pick "wgan" or "wgan-gp" instead; "de00_weight" adds the CIEDE2000 term (default 0:
+    the paper's losses only)."""
+
+    uses_critic = True
+
+    def __init__(self, net, lr, device, cfg):
+        super().__init__(net, lr, device, cfg)
+        self.opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.mode = _check_mode(cfg.get("gan", "gan"))
+        self.d, self.opt_d = make_critic(2 + 3, self.mode, cfg, lr, device, spectral=False, noise=0.0)
+
+    def step(self, batch, sync):
+        b = _t(batch, self.device)
+        net = self.net
+        fake = net(b["L"], b["kind"])
+        cond = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
+        real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
+        adv_w = self.cfg.get("adv_weight", 1.0)
+        if adv_w > 0:
+            d_loss = gan_d_loss(self.d, real_in, fake_in, self.mode)
+            self.step_critic(d_loss, sync)
+            adv, _ = gan_g_loss(self.d, fake_in, real_in, self.mode)
+        else:
+            d_loss = adv = torch.zeros((), device=self.device)
+        l1 = F.l1_loss(fake, b["target"])
+        loss = self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
+        out = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+        w_de = self.cfg.get("de00_weight", self.de00_weight)
+        if w_de > 0:
+            d = de00(fake, b["target"])
+            loss = loss + w_de * d
+            out["de00"] = d.item()
+        self._step(loss, self.opt, list(net.parameters()), sync)
+        return out
+
+
+OBJECTIVES = {"auto": AutoObjective, "histogram": HistogramObjective, "color-apply": ColorApplyObjective, "temporal": TemporalObjective,
+              "camizan": CamizanObjective}

@@ -15,7 +15,7 @@ from colorpaint.training.losses import OBJECTIVES
 
 from .helpers import write_pairs, write_sequence
 
-MAIN_LOSS = {"auto": "ce", "histogram": "l1", "color-apply": "applier", "temporal": "l1"}
+MAIN_LOSS = {"auto": "ce", "histogram": "l1", "color-apply": "applier", "temporal": "l1", "camizan": "l1"}
 
 
 @pytest.mark.parametrize("name", registry.names())
@@ -24,7 +24,7 @@ def test_loss_decreases_on_a_fixed_batch(name, tmp_path):
     tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
     net = registry.build(name, tiny=True)
     # the paper's loss alone (the CIEDE2000 term has its own test below)
-    cfg = {"de00_weight": 0.0, **({"adv_weight": 0.0} if name in ("histogram", "temporal") else {})}
+    cfg = {"de00_weight": 0.0, **({"adv_weight": 0.0} if name in ("histogram", "temporal", "camizan") else {})}
     obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), cfg)
     batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
     losses = [obj.step(batch, lambda p: None)[MAIN_LOSS[name]] for _ in range(25)]
@@ -125,7 +125,7 @@ def test_de00_term_lowers_color_difference(name, tmp_path):
     tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
     net = registry.build(name, tiny=True)
     cfg = {"de00_weight": 0.5 if name != "color-apply" else 0.05}
-    if name in ("histogram", "temporal"):
+    if name in ("histogram", "temporal", "camizan"):
         cfg["adv_weight"] = 0.0
     obj = OBJECTIVES[name](net, 3e-3, torch.device("cpu"), cfg)
     batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
