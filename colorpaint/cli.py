@@ -54,16 +54,28 @@ def cmd_models(args) -> int:
         except WeightsError as e:
             row.update(version="", trained=False, metrics={}, problem=str(e))
         rows.append(row)
+    from .engine.model_store import ModelStore
+
+    for v in ModelStore().list_versions():  # the artist's fine-tuned versions (a broken one is skipped with a warning)
+        if not v.bundled:
+            rows.append({"name": v.family, "version_name": v.name, "title": registry.spec(v.family).title, "weights": str(v.weights),
+                         "trained": True, "fine_tuned": True, "version": str(v.info.get("date", "")),
+                         "metrics": (v.info.get("metrics") or {}) if isinstance(v.info.get("metrics"), dict) else {},
+                         "inputs": list(registry.spec(v.family).inputs)})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
-        state = "trained" if r["trained"] else ("untrained" if "problem" not in r else "no weights")
-        print(f"{r['name']:12s} {state:10s} inputs: {', '.join(r['inputs'])}")
+        state = "fine-tuned" if r.get("fine_tuned") else "trained" if r["trained"] else ("untrained" if "problem" not in r else "no weights")
+        label = f"{r['name']}: {r['version_name']}" if r.get("fine_tuned") else r["name"]
+        print(f"{label:12s} {state:10s} inputs: {', '.join(r['inputs'])}")
         print(f"{'':12s} weights: {r['weights']}" + (f" (version {r['version']})" if r.get("version") else ""))
+        if state == "no weights":
+            print(f"{'':12s} train them: colorpaint-train --model {r['name']} --data DIR --out RUN, then --weights RUN/{r['name']}.safetensors")
         for split, m in (r.get("metrics") or {}).items():
             if isinstance(m, dict):
-                print(f"{'':12s} {split}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in m.items()))
+                print(f"{'':12s} {split}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, (int, float)) else f"{k} {v}"
+                                                       for k, v in m.items() if not isinstance(v, dict)))
     return 0
 
 
@@ -219,6 +231,8 @@ def cmd_sequence(args) -> int:
             if "=" not in spec:
                 raise ValueError(f"--key expects NAME=COLOR.png, got {spec!r}")
             name, path = spec.split("=", 1)
+            if name not in names and Path(name).stem in names:  # a frame's file name is as good as its name
+                name = Path(name).stem
             if name not in names:
                 raise ValueError(f"--key {name!r}: no frame of that name (frames are {names[0]} .. {names[-1]})")
             key = load_image(path, bytes_per_pixel=0)  # the shot's own check stands for it

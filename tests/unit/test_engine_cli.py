@@ -128,10 +128,22 @@ def test_odd_image_formats_load(tmp_path, kind, weights):
     assert cli.main(["colorize", str(p), "-o", str(tmp_path / "o"), "--model", "auto", "--weights", str(weights["auto"])]) == 0
 
 
-def test_cli_models_lists_all(capsys):
+def test_cli_models_lists_all(capsys, tmp_path, monkeypatch, weights):
+    """Every family, and the artist's fine-tuned versions too; a family without weights says how to train them."""
+    from colorpaint.engine.model_store import ENV, ModelStore
+    from colorpaint.models import registry
+
+    monkeypatch.setenv(ENV, str(tmp_path / "models"))
+    ModelStore(tmp_path / "models").add_version("auto", weights["auto"], {"name": "Episode 4"})
     assert cli.main(["models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in rows} == {"auto", "histogram", "color-apply", "temporal"}
+    assert [r["name"] for r in rows if not r.get("fine_tuned")] == registry.names()
+    (tuned,) = [r for r in rows if r.get("fine_tuned")]
+    assert tuned["name"] == "auto" and tuned["version_name"] == "Episode 4"
+    assert cli.main(["models"]) == 0
+    text = capsys.readouterr().out
+    assert "auto: Episode 4" in text and "fine-tuned" in text
+    assert "train them: colorpaint-train --model camizan" in text
 
 
 def test_cli_sequence_and_evaluate(tmp_path, weights):
@@ -140,7 +152,7 @@ def test_cli_sequence_and_evaluate(tmp_path, weights):
     key = tmp_path / "key.png"
     cv2.imwrite(str(key), cv2.imread(str(seq / "frame_000.png")))
     assert cli.main(["sequence", str(seq), "-o", str(out), "--model", "temporal", "--weights", str(weights["temporal"]),
-                     "--key", f"frame_000={key}"]) == 0
+                     "--key", f"frame_000.png={key}"]) == 0  # a frame's file name works as well as its name
     assert sorted(p.name for p in out.iterdir()) == [f"frame_{i:03d}.png" for i in range(4)]
     assert np.array_equal(load_image(out / "frame_000.png"), load_image(key))
     pairs = write_pairs(tmp_path / "pairs", n=3)
