@@ -28,7 +28,13 @@ def main():
     ap.add_argument("--models", default="auto,histogram,color-apply,temporal")
     ap.add_argument("--weights-dir", default=None, help="folder with <model>.safetensors (default: bundled)")
     ap.add_argument("--skip-sequences", action="store_true")
+    ap.add_argument("--no-harm", nargs="*", metavar="NAME=DIR",
+                    help="instead: grayscale input, no hints, each model with calibrate/cel off ('before') and on ('after') "
+                         "and the untouched input, on the val stills and on each NAME=DIR folder of shots (all their shots; NAME=DIR@val: its val shots)")
+    ap.add_argument("--no-stills", action="store_true", help="with --no-harm: only the NAME=DIR folders")
     args = ap.parse_args()
+    if args.no_harm is not None:
+        return no_harm(args)
     stills, seqs = Path(args.data) / "stills", Path(args.data) / "sequences"
     session = Session("auto")
     res = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
@@ -58,6 +64,31 @@ def main():
             if m in models:
                 run(f"seq/{m}", m, seqs, 0, limit=None)
         run("seq/none", "none", seqs, limit=None)
+
+
+def no_harm(args):
+    """Grayscale input, no hints: every model before/after against the untouched input."""
+    sets = [] if args.no_stills else [("val stills", Path(args.data) / "stills", "val")]
+    for nd in args.no_harm:  # NAME=DIR, or NAME=DIR@SPLIT for a folder whose shots are split by name
+        name, d = nd.split("=", 1)
+        d, _, split = d.partition("@")
+        sets.append((name, Path(d), split))
+    session = Session("auto")
+    res = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+    print("| set | model | PSNR before → after (untouched) | ΔE00 before → after (untouched) |")
+    print("| --- | --- | --- | --- |")
+    for name, data, split in sets:
+        base = evaluate("none", data, 0, "gray", split or None, args.limit)["gray"]
+        res[f"no-harm/{name}/none"] = base
+        for m in args.models.split(","):
+            r = {}
+            for tag, opts in (("before", {"calibrate": False, "cel": False}), ("after", {})):
+                r[tag] = evaluate(m, data, 0, "gray", split or None, args.limit, None, None, 256, False, session=session, options=opts)["gray"]
+                res[f"no-harm/{name}/{m}/{tag}"] = r[tag]
+            Path(args.out).write_text(json.dumps(res, indent=1))
+            ok = "" if r["after"]["psnr"] >= base["psnr"] and r["after"]["de00"] <= base["de00"] else " (worse than untouched)"
+            print(f"| {name} | {m} | {r['before']['psnr']:.2f} → {r['after']['psnr']:.2f} ({base['psnr']:.2f}) | "
+                  f"{r['before']['de00']:.2f} → {r['after']['de00']:.2f} ({base['de00']:.2f}){ok} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -350,9 +350,10 @@ def calibrates(req: ColorizeRequest, kind: str) -> bool:
 def _run(loaded, req: ColorizeRequest, kind: str, L, kind_v, hints, prev):
     """(network output, confidence or None) for ``req``; call with the session's lock held."""
     if calibrates(req, kind):
-        from .calibrate import run_with_confidence
+        from .calibrate import run_with_confidence, scale_table
 
-        return run_with_confidence(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
+        if scale_table(loaded.name, kind) is not None:  # a family with no fitted table runs once
+            return run_with_confidence(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype)
     return run_network(loaded.net, loaded.device, L, kind_v, hints, prev, loaded.dtype), None
 
 
