@@ -146,7 +146,7 @@ def test_references_deciding_every_region_skip_the_network(session_weights, monk
     session, weights = session_weights
     line, color = figure()
     line3 = np.repeat(line[..., None], 3, 2)
-    _, ref = figure(230, 260, [[0.9, 0, 20], [0, 0.9, 15]])
+    _, ref = figure(230, 260, [[1, 0, 10], [0, 1, 8]])  # a sheet every shape of the drawing matches
     from colorpaint.engine import pipeline
 
     def no_network(*a, **k):
