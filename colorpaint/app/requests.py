@@ -38,9 +38,9 @@ def finished_job(job, request):
         return res
     import numpy as np
 
-    from ..core.color import multiply_lines, rgb_to_luma
+    from ..core.color import draw_lines
 
     take = np.take(rep.matched, rep.labels)
     color = np.array(res.color)
     color[take] = np.take(rep.rgb, rep.labels, axis=0)[take]
-    return replace(res, color=color, composite=multiply_lines(color, rgb_to_luma(request.image)))
+    return replace(res, color=color, composite=draw_lines(color, request.image))

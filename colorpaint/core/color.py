@@ -47,6 +47,25 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return cv2.multiply(rgb.reshape(rgb.shape[0], -1), 255.0, dtype=cv2.CV_8U).reshape(rgb.shape)
 
 
+def draw_lines(color: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """The line art drawn over the color, lines in their own colors: ``HxWx3 uint8 RGB``.
+
+    ``line`` is the line art, ``HxWx3 uint8 RGB`` (or ``HxW`` gray). Each line pixel is
+    read as ink over white paper: its darkest channel ``m`` gives the ink's coverage
+    ``1 - m/255`` and the ink's color is what reproduces the pixel over white (color to
+    alpha). Over the fill that gives ``color * m/255 + (line - m)``: black and gray lines are
+    exactly :func:`multiply_lines` (the lines multiplied on top), and a colored trace line
+    (a blue shadow line, a red highlight line) keeps its color instead of turning near-black."""
+    if line.ndim == 2:
+        return multiply_lines(color, line)
+    line = np.ascontiguousarray(line)
+    m = line.min(axis=2)
+    out = multiply_lines(color, m)
+    if (line != m[..., None]).any():  # some colored ink: add what lies above its darkest channel
+        out = cv2.add(out, cv2.subtract(line, cv2.cvtColor(m, cv2.COLOR_GRAY2RGB)))
+    return out
+
+
 def multiply_lines(color: np.ndarray, gray: np.ndarray) -> np.ndarray:
     """Lines on top of the color (a multiply blend): ``HxWx3 uint8 RGB`` times ``HxW uint8``
     gray / 255, rounded -> ``HxWx3 uint8``. One OpenCV pass; equal to the float formula

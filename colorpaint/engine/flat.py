@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.color import lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
+from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
 
 MAX_GAP = 16  # px: the widest line break gap closing seals (the Regions panel offers 0..16 too)
@@ -77,7 +77,7 @@ def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = 2)
     lines on top. Grayscale: both are the flat chroma under the input's own lightness."""
     color, _, _ = flat_colors(image, result.color, hints, palette, gap)
     if result.kind == "lineart":
-        return multiply_lines(color, rgb_to_luma(image)), color
+        return draw_lines(color, image), color
     # grayscale: keep the input's own lightness under the flat chroma
     lab = rgb_to_lab(color)
     lab[..., 0] = rgb_to_lab(image)[..., 0]

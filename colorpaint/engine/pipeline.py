@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..core.arrays import masked_copy
-from ..core.color import L_to_net, lab_to_rgb, luma_to_L, multiply_lines, net_to_lab, rgb_to_lab, rgb_to_luma
+from ..core.color import L_to_net, lab_to_rgb, luma_to_L, draw_lines, net_to_lab, rgb_to_lab, rgb_to_luma
 from ..core.hints import hint_inputs, hints_to_net
 from ..core.lineart import detect_kind
 from ..core.memo import Recent, pixels_key
@@ -209,7 +209,7 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
         lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing")
     color = lab_to_rgb(lab)
     if kind == "lineart":
-        composite = multiply_lines(color, gray)  # lines stay on top, crisp
+        composite = draw_lines(color, req.image if req.image.shape[:2] == color.shape[:2] else gray)  # lines on top, in their colors
     else:
         composite = color
     return composite, color

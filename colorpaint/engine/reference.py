@@ -90,11 +90,11 @@ class ReferenceReport:
             return None
         if not req.options.get("hint_regions", "agreeing"):
             return None
-        from ..core.color import multiply_lines
+        from ..core.color import draw_lines
         from ..core.regions import fill_lines
 
         color = np.take(self.rgb, fill_lines(self.labels), axis=0)
-        return multiply_lines(color, rgb_to_luma(req.image)), color
+        return draw_lines(color, req.image), color
 
     def finish(self, kind: str, image: np.ndarray, composite: np.ndarray, color: np.ndarray):
         """Grayscale input: paired regions (and the edges between them) take the reference's
@@ -220,7 +220,7 @@ def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap:
     """Flat composite (``HxWx3 uint8 RGB``) of ``result``, with each region colored from a
     reference in the reference's exact RGB (no Lab round trip), as ``--flat`` writes it.
     With a palette, regions snap to the palette as flat mode always does."""
-    from ..core.color import multiply_lines
+    from ..core.color import draw_lines
     from .flat import flat_layers
 
     composite, color = flat_layers(image, result, hints, palette, gap)
@@ -229,4 +229,4 @@ def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap:
         return composite
     take = np.take(rep.matched, rep.labels)
     color[take] = np.take(rep.rgb, rep.labels, axis=0)[take]
-    return multiply_lines(color, rgb_to_luma(image))
+    return draw_lines(color, image)

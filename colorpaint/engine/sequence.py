@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..core import flow as cflow
-from ..core.color import lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
+from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import line_mask
 from .jobs import CancelToken, Progress
 from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, flow_maps, resolve_kind, warp_previous
@@ -259,7 +259,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
                 t = cover[..., None]
                 fill = (t * c_fill + (1 - t) * res.color + 0.5).astype(np.uint8)
                 e = exact[..., None]
-                comp = (e * c_comp + (1 - e) * multiply_lines(fill, rgb_to_luma(cur_in)) + 0.5).astype(np.uint8)
+                comp = (e * c_comp + (1 - e) * draw_lines(fill, cur_in) + 0.5).astype(np.uint8)
                 confidence = cover
             res = replace(res, composite=comp, color=fill)
             pair_maps = None

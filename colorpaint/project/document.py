@@ -537,7 +537,7 @@ class Project:
         in the hint strokes painted with it, and in the colors of line-art frames (pixels of
         exactly that color, as flat mode and references paint; lines are multiplied on top
         again). Returns how many frames changed."""
-        from ..core.color import multiply_lines
+        from ..core.color import draw_lines
 
         old, new = tuple(int(v) for v in old), tuple(int(v) for v in new)
         if old == new:
@@ -557,7 +557,7 @@ class Project:
                         continue
                     color = np.array(color)
                     color[m] = new
-                    comp = multiply_lines(color, rgb_to_luma(self.image(f)))
+                    comp = draw_lines(color, self.image(f))
                 except ImageError:
                     continue
                 r.composite  # noqa: B018  (the history must not depend on files a later save may remove)

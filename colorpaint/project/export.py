@@ -17,23 +17,31 @@ import numpy as np
 from PIL import Image
 
 from ..core.atomic import atomic_write
-from ..core.color import rgb_to_luma
+from ..core.color import draw_lines, rgb_to_luma
 
 ORA_MIME = "image/openraster"
 
 
 def lineart_layer(line: np.ndarray) -> np.ndarray:
-    """Line art as black ink with alpha = darkness: ``HxWx4 uint8 RGBA``. Composited
-    normally over a color layer it gives exactly the engine's multiply composite."""
+    """Line art as ink with alpha: ``HxWx4 uint8 RGBA``. Each pixel's darkest channel gives
+    the alpha, and the ink's color is what reproduces the pixel over white (color to alpha):
+    black lines are black ink with alpha = darkness, colored trace lines keep their colors.
+    Composited normally over a color layer it gives the engine's composite
+    (:func:`~colorpaint.core.color.draw_lines`)."""
+    line = line if line.ndim == 3 else np.repeat(line[..., None], 3, 2)
+    m = line.min(axis=2)
+    a = 255 - m.astype(np.int32)
     out = np.zeros(line.shape[:2] + (4,), np.uint8)
-    out[..., 3] = 255 - rgb_to_luma(line)
+    out[..., 3] = a
+    ink = (line.astype(np.int32) - m[..., None]) * 255 // np.maximum(a, 1)[..., None]
+    out[..., :3] = np.clip(ink, 0, 255)
     return out
 
 
 def color_layer_rgba(color: np.ndarray, line: np.ndarray, kind: str) -> np.ndarray:
     """The color layer alone, ``HxWx4 uint8 RGBA``: for line art the ink is cut out
     (alpha = lightness of the line art), so it slides under any line layer."""
-    alpha = rgb_to_luma(line) if kind == "lineart" else np.full(color.shape[:2], 255, np.uint8)
+    alpha = (line.min(axis=2) if line.ndim == 3 else line) if kind == "lineart" else np.full(color.shape[:2], 255, np.uint8)
     return np.dstack([color, alpha])
 
 
@@ -182,8 +190,7 @@ def write_flats_ora(path, line: np.ndarray, color: np.ndarray, gap: int = 2, pal
         rgba[mask] = rgb + (255,)
         layers.append((name, f"data/flat_{i:03d}.png", rgba, True))
     layers.append(("Paper", "data/paper.png", np.full((h, w, 3), 255, np.uint8), True))
-    ink = rgb_to_luma(line).astype(np.float32)[..., None] / 255.0
-    merged = (flat_rgb.astype(np.float32) * ink + 0.5).astype(np.uint8)
+    merged = draw_lines(flat_rgb, line)
     return _write_ora_file(path, w, h, layers, merged)
 
 
