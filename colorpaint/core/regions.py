@@ -355,14 +355,19 @@ def _dabs(m: np.ndarray, labels: np.ndarray):
     return ys + y, xs + x, blob[ys, xs], labels[ys + y, xs + x], nb
 
 
-def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25, region_share: float = 0.05) -> np.ndarray:
+def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25, region_share: float = 0.05,
+                 line_share: float = 0.5) -> np.ndarray:
     """The hint map without the slips: ``hints`` HxWx4 uint8 RGBA, ``labels`` HxW regions.
 
     A dab (8-connected hint pixels) that runs a little across an outline should not color
     the shape next door: its part inside a region is dropped when that part is under
     ``dab_share`` of the dab's pixels off the lines *and* under ``region_share`` of the
     region's area. A stroke laid along a border (half on each side) and a stroke that
-    covers a small shape keep their parts. Returns ``hints`` itself when nothing slipped.
+    covers a small shape keep their parts, unless the stroke lies mostly on the line itself
+    (``line_share`` of its pixels or more): then it colors only the shape that holds most of
+    its pixels off the line, the figure before the page (regions touching the frame's border),
+    so a short stroke traced along an outline does not flood the page.
+    Returns ``hints`` itself when nothing slipped.
     """
     d = _dabs(hints[..., 3] > 0, labels)
     if d is None:
@@ -374,10 +379,23 @@ def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25,
     off = ll > 0
     dab = np.bincount(bl[off], minlength=nb)[bl]
     slip = off & (part < dab_share * dab)
+    # a dab lying mostly on a line colors only the shape holding most of its pixels off the
+    # line (of two equal parts, the smaller shape: the figure rather than the page)
+    on_line = np.bincount(bl, weights=(~off).astype(np.float64), minlength=nb) >= line_share * np.bincount(bl, minlength=nb)
+    if on_line.any() and off.any():
+        area_all = np.bincount(labels.ravel(), minlength=n)
+        page = np.zeros(n, bool)  # regions touching the frame's border: the page, not the figure
+        page[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+        page[0] = False
+        score = part.astype(np.float64) - area_all[ll] / (area_all.max() + 1.0)  # ties go to the smaller shape
+        score = np.where(page[ll], score - float(len(bl) + 1), score)  # a stroke traced on an outline is for the figure
+        best = np.full(nb, -np.inf)
+        np.maximum.at(best, bl[off], score[off])
+        slip |= off & on_line[bl] & (score < best[bl])
     if not slip.any():  # no dab crosses a line: the whole page need not be counted
         return hints
     area = np.bincount(labels.ravel(), minlength=n)[ll]
-    slip &= part < region_share * area
+    slip &= (part < region_share * area) | on_line[bl]
     if not slip.any():
         return hints
     out = hints.copy()

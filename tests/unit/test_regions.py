@@ -218,3 +218,24 @@ def test_segment_cached_gives_the_same_regions_and_private_copies():
     line2 = line.copy()
     line2[:, 40] = 0  # other lines: other regions
     assert segment_cached(line2, gap_close=2)[1] == 4
+
+
+def test_a_stroke_traced_on_an_outline_colors_the_figure_not_the_page():
+    """A short stroke lying along an outline, partly on the page: it colors the shape it
+    touches, the page stays unhinted; a stroke wholly on the page still colors the page."""
+    import cv2
+
+    from colorpaint.core.regions import ignore_slips, segment
+
+    img = np.full((200, 200), 255, np.uint8)
+    cv2.circle(img, (100, 100), 60, 0, 4)
+    labels, _ = segment(img)
+    inside, page = labels == labels[100, 100], labels == labels[5, 5]
+    for x in (40, 41, 42):  # centred on the outline, a little more on the page or in the shape
+        h = np.zeros((200, 200, 4), np.uint8)
+        cv2.line(h, (x, 90), (x, 110), (255, 0, 0, 255), 7)
+        out = ignore_slips(h, labels)[..., 3] > 0
+        assert (out & inside).any() and not (out & page).any(), x
+    h = np.zeros((200, 200, 4), np.uint8)
+    cv2.line(h, (20, 90), (20, 110), (255, 0, 0, 255), 7)  # on the page, off the line
+    assert np.array_equal(ignore_slips(h, labels), h)
