@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from colorpaint.cli import evaluate
+from colorpaint.training.evaluate import evaluate
 from colorpaint.core.frames import list_frames
 from colorpaint.models import registry
 from colorpaint.training.loop import TrainConfig, Trainer

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from colorpaint.cli import evaluate
+from colorpaint.training.evaluate import evaluate
 from colorpaint.engine.session import Session
 
 HINTS = (0, 1, 5, 20, 50)

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorpaint.cli import _sequences
+from colorpaint.training.evaluate import _sequences
 from colorpaint.core.color import rgb_to_lab
 from colorpaint.core.imageio import load_image
 from colorpaint.core.lineart import xdog_lines

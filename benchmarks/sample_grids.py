@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorpaint.cli import _gray_input
+from colorpaint.training.evaluate import _gray_input
 from colorpaint.core.hints import simulate_hints
 from colorpaint.core.imageio import load_image, save_image
 from colorpaint.engine import jobs

@@ -44,7 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorpaint.cli import _sequences
+from colorpaint.training.evaluate import _sequences
 from colorpaint.core import metrics
 from colorpaint.core.color import multiply_lines, rgb_to_lab, rgb_to_luma
 from colorpaint.core.imageio import load_image

@@ -21,7 +21,7 @@ synthesized once (fixed seed) and every held-out item a ``_gray.png``, so ``comp
 scores the same inputs for line art and grayscale. Training frames of sequences are also
 kept as whole shots in ``RUN/data/shots`` (the temporal model learns from them).
 
-``compare`` runs :func:`colorpaint.cli.evaluate` on the held-out items with the base
+``compare`` runs :func:`colorpaint.training.evaluate.evaluate` on the held-out items with the base
 weights (or the unchanged input when training started from scratch) and with the new
 weights, and writes ``comparison.png``: held-out input | before | after | ground truth.
 No Qt here.
@@ -336,7 +336,7 @@ def comparison_image(family: str, before: str | None, after: str, data: Path, se
     """``HxWx3 uint8 RGB`` grid, one row per held-out line-art item: input | before | after | ground truth."""
     from ..engine import jobs
     from ..engine.pipeline import ColorizeRequest, colorize
-    from ..cli import _pairs
+    from .evaluate import _pairs
 
     items = [p for p in _pairs(data, "lineart", "val")][:rows]
     if not items:
@@ -370,7 +370,7 @@ def compare(family: str, before: str | None, after: str, data: str | os.PathLike
     """Held-out metrics before and after fine-tuning, and ``out/comparison.png``.
 
     Returns ``{"before": {kind: {psnr, ssim, de00, n}}, "after": {...}, "comparison": path}``."""
-    from ..cli import evaluate
+    from .evaluate import evaluate
     from ..engine.session import Session
 
     data, out = Path(data), Path(out)

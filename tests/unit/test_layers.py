@@ -18,7 +18,7 @@ RANK = {name: i for i, name in enumerate(ORDER)}
 RANK["gui"] = RANK["cli"]  # the two faces never import each other
 QT = ("PySide6", "qimage2ndarray", "shiboken6", "superqt", "pyqtgraph")
 # known exceptions, each to be removed, never added to: (file, layer it imports)
-ALLOWED = {("training/finetune.py", "cli")}  # held-out comparison calls cli.evaluate
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _imports(path: Path):
