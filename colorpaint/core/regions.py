@@ -383,8 +383,8 @@ def ignore_slips(hints: np.ndarray, labels: np.ndarray, dab_share: float = 0.25,
     # line (of two equal parts, the smaller shape: the figure rather than the page)
     on_line = np.bincount(bl, weights=(~off).astype(np.float64), minlength=nb) >= line_share * np.bincount(bl, minlength=nb)
     if on_line.any() and off.any():
-        area_all = np.bincount(labels.ravel(), minlength=n)
-        page = np.zeros(n, bool)  # regions touching the frame's border: the page, not the figure
+        area_all = np.bincount(labels.ravel())
+        page = np.zeros(len(area_all), bool)  # regions touching the frame's border: the page, not the figure
         page[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
         page[0] = False
         score = part.astype(np.float64) - area_all[ll] / (area_all.max() + 1.0)  # ties go to the smaller shape

@@ -239,3 +239,21 @@ def test_a_stroke_traced_on_an_outline_colors_the_figure_not_the_page():
     h = np.zeros((200, 200, 4), np.uint8)
     cv2.line(h, (20, 90), (20, 110), (255, 0, 0, 255), 7)  # on the page, off the line
     assert np.array_equal(ignore_slips(h, labels), h)
+
+
+def test_outline_rule_with_more_regions_than_the_stroke_touches():
+    """Regions elsewhere on the page (labels beyond those under the stroke) do not trip it."""
+    import cv2
+
+    from colorpaint.core.regions import ignore_slips, segment
+
+    img = np.full((200, 300), 255, np.uint8)
+    cv2.circle(img, (100, 100), 60, 0, 4)
+    for i in range(8):
+        cv2.rectangle(img, (190 + (i % 2) * 50, 10 + (i // 2) * 45), (230 + (i % 2) * 50, 45 + (i // 2) * 45), 0, 2)
+    cv2.line(img, (250, 199), (299, 170), 0, 2)  # a corner cut off at the bottom: a page region found last
+    labels, _ = segment(img)
+    h = np.zeros((200, 300, 4), np.uint8)
+    cv2.line(h, (41, 90), (41, 110), (255, 0, 0, 255), 7)
+    out = ignore_slips(h, labels)[..., 3] > 0
+    assert (out & (labels == labels[100, 100])).any() and not (out & (labels == labels[5, 5])).any()
