@@ -237,12 +237,12 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
 
     def _colorize_job(self, request, cancel: CancelToken):
         """The default engine: the pipeline's colorize job with this window's session."""
-        from ..engine.pipeline import colorize
+        from ..engine.progressive import colorize_progressive
         from ..engine.threads import fit_threads
 
         yield Progress(0.01, "loading model")
         fit_threads()  # the cores other programs leave free: spinning threads on busy cores are slower
-        return (yield from colorize(self.session(), request, cancel))
+        return (yield from colorize_progressive(self.session(), request, cancel))  # a large page: a quick small pass first
 
     def make_request(self):
         """An immutable request for the current frame (:func:`colorpaint.app.requests.frame_request`)."""
@@ -266,12 +266,16 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.statusBar().showMessage(f"Colorizing with {req.model}…")
-        self.requests.submit(lambda token: finished_job(engine(req, token), req), progressed=self._on_progress,
+        self.requests.submit(lambda token: finished_job(engine(req, token), req),
+                             progressed=lambda prog: self._on_progress(prog, p, frame_id),
                              finished=lambda res: self._on_colorized(p, frame_id, res, live),
                              failed=lambda e: self._on_colorize_failed(e, live), cancelled=self._on_cancelled, done=self._on_job_done)
 
-    def _on_progress(self, prog: Progress) -> None:
+    def _on_progress(self, prog: Progress, project=None, frame_id: str | None = None) -> None:
         self.progress.setValue(int(prog.fraction * 100))
+        f = self.project.current_frame if self.project is not None else None
+        if prog.preview is not None and project is self.project and f is not None and f.id == frame_id:
+            self.canvas.set_color_layer(prog.preview, getattr(prog.frame, "kind", "lineart"))  # shown, not kept
         if prog.message:
             self.statusBar().showMessage(f"Colorizing: {prog.message}")
 

@@ -218,3 +218,20 @@ def test_replace_a_color_on_every_frame_of_the_shot(window, qtbot, tmp_path):
     assert p.history.texts()[-1].startswith("Replace #dc1e28 with #283cc8")
     window.undo()  # one step brings every frame back
     assert all(s.color == red for f in p.shots[0].frames for s in f.strokes)
+
+
+def test_a_large_page_shows_a_quick_preview_before_the_full_colors(window, qtbot, tmp_path):
+    big = np.full((1200, 1600, 3), 255, np.uint8)
+    import cv2
+
+    cv2.circle(big, (600, 600), 300, (0, 0, 0), 6)
+    save_image(tmp_path / "big.png", big)
+    assert window.open_path(tmp_path / "big.png")
+    shown = []
+    real = window.canvas.set_color_layer
+    window.canvas.set_color_layer = lambda color, kind=None: (shown.append(None if color is None else color.shape), real(color, kind))
+    frame = window.project.current_frame
+    window.colorize()
+    qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
+    assert len([s for s in shown if s == (1200, 1600, 3)]) >= 2  # the preview, then the full result
+    assert window.project.history.texts()[-1].startswith("Colorize")  # only the full result is kept

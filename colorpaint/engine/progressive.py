@@ -1,0 +1,47 @@
+"""Colors on screen sooner: a large page is first colorized small, shown, then at full size.
+
+At 2048² most of a colorize is full-size work (upsampling, region rules); the network
+itself runs at the working size either way. So :func:`colorize_progressive` first runs the
+same request on the page scaled to ``preview_side`` (long side), yields that color layer
+scaled back up as a :class:`~colorpaint.engine.jobs.Progress` preview, and then returns
+the full-size result, which replaces it. Pages no larger than 1.5x ``preview_side`` go
+straight to the full-size pass. Qt-free.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+
+from .jobs import CancelToken, Progress, run
+from .pipeline import ColorizeRequest, colorize
+
+PREVIEW_SIDE = 512
+
+
+def preview_request(req: ColorizeRequest, side: int = PREVIEW_SIDE) -> ColorizeRequest | None:
+    """``req`` on the page scaled to ``side`` (long side), or None when the page is small."""
+    h, w = req.image.shape[:2]
+    if max(h, w) <= side * 1.5:
+        return None
+    s = side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    from ..core.hints import resize_hints
+
+    hints = resize_hints(req.hints, size[1], size[0]) if req.hints is not None else None
+    return replace(req, image=cv2.resize(req.image, size, interpolation=cv2.INTER_AREA), hints=hints,
+                   prev=None if req.prev is None else cv2.resize(req.prev, size, interpolation=cv2.INTER_AREA),
+                   prev_image=None if req.prev_image is None else cv2.resize(req.prev_image, size, interpolation=cv2.INTER_AREA))
+
+
+def colorize_progressive(session, req: ColorizeRequest, cancel: CancelToken | None = None, side: int = PREVIEW_SIDE):
+    """Job: a small pass shown as a preview (``Progress.preview``: HxWx3 uint8 RGB color
+    layer at the page's size), then the full-size result."""
+    cancel = cancel or CancelToken()
+    small = preview_request(req, side)
+    if small is not None:
+        res = run(colorize(session, small, cancel), cancel)
+        cancel.check()
+        h, w = req.image.shape[:2]
+        yield Progress(0.3, "preview", preview=cv2.resize(res.color, (w, h), interpolation=cv2.INTER_LINEAR), frame=res)
+    return (yield from colorize(session, req, cancel))
