@@ -33,7 +33,10 @@ def _spin(stop) -> None:
 
 def run(session, req, threads: str) -> float:
     if threads == "fitted":
+        import cv2
+
         k = fit_threads()
+        cv2.setNumThreads(k)  # as the fixed settings do (the window leaves OpenCV's count alone)
     else:
         import cv2
 

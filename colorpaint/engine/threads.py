@@ -51,8 +51,9 @@ def others_busy_cores() -> float | None:
 
 
 def fit_threads(minimum: int = 1) -> int:
-    """Set torch's and OpenCV's thread counts to the cores others leave free; returns it."""
-    import cv2
+    """Set torch's thread count to the cores others leave free; returns it. Call it only
+    when no other thread of this process is running torch (changing the count under a
+    running parallel region is not safe); OpenCV's count is left alone for the same reason."""
     import torch
 
     n = _cores()
@@ -63,5 +64,4 @@ def fit_threads(minimum: int = 1) -> int:
     k = n if others is None else max(minimum, min(n, int(round(n - others))))
     if torch.get_num_threads() != k:
         torch.set_num_threads(k)
-    cv2.setNumThreads(k)
     return k

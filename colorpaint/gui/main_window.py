@@ -241,7 +241,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         from ..engine.threads import fit_threads
 
         yield Progress(0.01, "loading model")
-        fit_threads()  # the cores other programs leave free: spinning threads on busy cores are slower
+        if not self.workers.shot.busy:  # never change torch's threads under a running shot job
+            fit_threads()  # the cores other programs leave free: spinning threads on busy cores are slower
         return (yield from colorize_progressive(self.session(), request, cancel))  # a large page: a quick small pass first
 
     def make_request(self):
