@@ -202,6 +202,18 @@ def read_metadata(path: str | os.PathLike) -> dict:
     return _meta_of(path, _read_header(path))
 
 
+def _checked_meta(path: Path, family: str | None) -> dict:
+    """The file's metadata, once its header passed every check: the family (when given),
+    then the metadata's network against the file's tensor list and size, on the meta
+    device (no memory), so a crafted file cannot make us build or allocate more than it holds."""
+    header, data_len = _read(path)
+    meta = _meta_of(path, header)
+    if family is not None and meta["family"] != family:
+        raise WeightsError(f"{path}: holds a {meta['family']!r} model, not {family!r}")
+    _check_header(path, header, data_len, meta)
+    return meta
+
+
 def check_weights(path: str | os.PathLike, family: str | None = None, data: bool = True) -> dict:
     """Check that ``path`` would load, without building the network; returns its metadata.
 
@@ -211,11 +223,7 @@ def check_weights(path: str | os.PathLike, family: str | None = None, data: bool
     and modification times), so checking an unchanged file again only reads its header.
     Raises :class:`WeightsError` like :func:`load_weights`."""
     path = Path(path)
-    header, data_len = _read(path)
-    meta = _meta_of(path, header)
-    if family is not None and meta["family"] != family:
-        raise WeightsError(f"{path}: holds a {meta['family']!r} model, not {family!r}")
-    _check_header(path, header, data_len, meta)
+    meta = _checked_meta(path, family)
     if data:
         try:
             st = path.stat()
@@ -248,14 +256,7 @@ def load_weights(path: str | os.PathLike, family: str | None = None, map_locatio
     network has floating-point weights, or holds NaN/inf values.
     """
     path = Path(path)
-    header, data_len = _read(path)
-    meta = _meta_of(path, header)
-    if family is not None and meta["family"] != family:
-        raise WeightsError(f"{path}: holds a {meta['family']!r} model, not {family!r}")
-    # Check the metadata's network against the file's tensor list and the file's size
-    # first (on the meta device: no memory), so a crafted file cannot make us build or
-    # allocate more than the file holds.
-    _check_header(path, header, data_len, meta)
+    meta = _checked_meta(path, family)
     try:
         state = load_file(str(path), device=map_location)
     except Exception as e:  # safetensors raises its own error types for truncated files

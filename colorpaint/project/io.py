@@ -38,7 +38,7 @@ from ..core.frames import is_video, read_video
 from ..core.imageio import IMAGE_EXTS, ImageError, save_image
 from ..core.jsonfile import JSONFileError, read_json
 from .document import Frame, FrameResult, Project, Shot, clean_settings
-from .strokes import Stroke
+from .strokes import Stroke, clamped
 
 FORMAT = "colorpaint-project"
 VERSION = 1
@@ -543,13 +543,7 @@ def _brief(v) -> str:
 
 def _number(v, default: float, lo: float, hi: float, what: str, warn) -> float:
     """``v`` clamped to [lo, hi]; ``default`` when it is no number or NaN."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
-        c = min(hi, max(lo, float(v)))
-        if c != v:
-            warn(f"{what} {_brief(v)} out of range: {c:g} used")
-        return c
-    warn(f"{what} {_brief(v)} is not a number: {default:g} used")
-    return float(default)
+    return clamped(v, default, lo, hi, what, warn, _brief)
 
 
 def _count(v, lo: int, what: str, warn) -> int | None:

@@ -103,15 +103,21 @@ def _short(v) -> str:
     return r if len(r) <= 40 else r[:37] + "..."
 
 
-def _ranged(v, default: float, lo: float, hi: float, what: str, warn: Callable[[str], None]) -> float:
-    """``v`` clamped to [lo, hi], or ``default`` when it is no number or NaN; a change is told to ``warn``."""
+def clamped(v, default: float, lo: float, hi: float, what: str, warn: Callable[[str], None], shown=None) -> float:
+    """``v`` (read from a file) clamped to [lo, hi], or ``default`` when it is no number or
+    NaN; a change is told to ``warn`` as "``what`` VALUE ..." (``shown`` formats VALUE)."""
+    show = shown or _short
     if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
         c = min(hi, max(lo, float(v)))
         if c != v:
-            warn(f"stroke {what} {_short(v)} out of range: {c:g} used")
+            warn(f"{what} {show(v)} out of range: {c:g} used")
         return c
-    warn(f"stroke {what} {_short(v)} is not a number: {default:g} used")
+    warn(f"{what} {show(v)} is not a number: {default:g} used")
     return float(default)
+
+
+def _ranged(v, default: float, lo: float, hi: float, what: str, warn: Callable[[str], None]) -> float:
+    return clamped(v, default, lo, hi, f"stroke {what}", warn)
 
 
 def _clip_rect(x0, y0, x1, y1, h, w) -> Rect | None:

@@ -33,34 +33,24 @@ def _whole(least: int):
 _positive, _not_negative = _whole(1), _whole(0)
 
 
-def _learning_rate(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
+def _number(ok, says: str):
+    """An argparse type: a number for which ``ok(v)`` holds, refused in one line otherwise."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {says}, got {text}")
+        return v
+
+    return parse
 
 
-def _decay(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
-    return v
-
-
-def _ratio(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < v <= 100:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 100, got {text}")
-    return v
+_learning_rate = _number(lambda v: 0 < v < float("inf"), "a positive number")
+_decay = _number(lambda v: 0 <= v < 1, "at least 0 and below 1")
+_ratio = _number(lambda v: 0 < v <= 100, "above 0 and at most 100")
 
 
 def build_parser():
