@@ -101,14 +101,13 @@ def _references(args) -> tuple[tuple, int]:
     return tuple(refs), status
 
 
-def _options(args) -> dict:
-    """Request options from --no-calibrate / --no-cel (the defaults are on)."""
-    opts = {}
-    if getattr(args, "no_calibrate", False):
-        opts["calibrate"] = False
-    if getattr(args, "no_cel", False):
-        opts["cel"] = False
-    return opts
+def _options(args, **given):
+    """The request options of ``args`` (--no-calibrate, --no-cel; ``given``: --flat, --gap,
+    --steady), built as the window builds its own (:func:`colorpaint.app.requests.colorize_options`)."""
+    from .app.requests import colorize_options
+
+    flags = {k: False for k, off in (("calibrate", "no_calibrate"), ("cel", "no_cel")) if getattr(args, off, False)}
+    return colorize_options(**flags, **given)
 
 
 def cmd_colorize(args) -> int:
@@ -144,7 +143,8 @@ def cmd_colorize(args) -> int:
                                  "rename one of them or colorize them into different folders")
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
-                                  work_size=args.work_size, weights=args.weights, references=refs or None, options=_options(args))
+                                  work_size=args.work_size, weights=args.weights, references=refs or None,
+                                  options=_options(args, flat=args.flat, gap=args.gap).request_dict())
             res = jobs.run(colorize(session, req))
             rgb = res.composite
             if args.flat:
@@ -254,16 +254,12 @@ def cmd_sequence(args) -> int:
             if hit is not None:
                 raise ImageError(f"{dst}: would overwrite the input {hit}; choose another -o folder")
         base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
-                                palette=palette, flat=args.flat, gap=args.gap,
-                                **({} if args.steady is None else {"steady": args.steady}))
+                                palette=palette, options=_options(args, flat=args.flat, gap=args.gap,
+                                                                  **({} if args.steady is None else {"steady": args.steady})))
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         if frames is not None and hasattr(frames, "close"):
             frames.close()
         return _fail(str(e))
-    if _options(args):
-        from dataclasses import replace as _replace
-
-        base = _replace(base, options={**base.options, **_options(args)})
     refs, ref_status = _references(args)
     if refs:  # every frame takes colors from the references, beside the keys
         from dataclasses import replace
@@ -315,7 +311,7 @@ def cmd_evaluate(args) -> int:
             return _fail(f"{args.json}: cannot write the report here ({parent} is not a folder)")
     try:
         rep = evaluate(args.model, Path(args.data), args.hints, args.input_kind, args.split or None, args.limit, args.weights, args.device,
-                       args.work_size, args.flat, options=_options(args))
+                       args.work_size, args.flat, options=_options(args).request_dict())
     except (ImageError, WeightsError, ValueError, KeyError) as e:
         return _fail(str(e))
     for k, m in rep.items():
@@ -331,7 +327,7 @@ def cmd_evaluate(args) -> int:
 
 def _gap_arg(text: str) -> int:
     """argparse type of --gap: whole pixels in 0..MAX_GAP."""
-    from .engine.flat import check_gap
+    from .engine.options import check_gap
 
     try:
         g = int(text)
@@ -344,7 +340,7 @@ def _gap_arg(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .engine.flat import MAX_GAP
+    from .engine.options import ANCHOR, DEFAULT_GAP, MAX_GAP, STEADY
     from .models import registry
 
     p = argparse.ArgumentParser(prog="colorpaint-cli", description="Colorize line art and grayscale frames without the window.")
@@ -372,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--palette", help="comma-separated hex colors, e.g. #ff0000,#00aa00")
     c.add_argument("--palette-file", help="GIMP .gpl palette")
     c.add_argument("--flat", action="store_true", help="one flat color per closed line-art region")
-    c.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
+    c.add_argument("--gap", type=_gap_arg, default=DEFAULT_GAP,
+                   help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (hints, flat mode)")
     c.add_argument("--ref", action="append", help="a colored reference (model sheet, earlier frame): shapes that match it take its colors; repeatable")
     common(c)
     c.set_defaults(func=cmd_colorize)
@@ -383,10 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default="temporal", choices=names)
     s.add_argument("--key", action="append", help="NAME=COLOR.png: frame NAME's colors are given")
     s.add_argument("--hints-dir", help="folder of RGBA hint maps named like the frames (NAME.png); alpha > 0 = hint")
-    s.add_argument("--anchor", type=float, default=0.5, help="how strongly frames lean on their nearest key (0..1)")
-    s.add_argument("--steady", type=float, default=None, help="how far still areas keep the previous frame's colors (0..1; default 0.95)")
+    s.add_argument("--anchor", type=float, default=ANCHOR, help="how strongly frames lean on their nearest key (0..1)")
+    s.add_argument("--steady", type=float, default=None, help=f"how far still areas keep the previous frame's colors (0..1; default {STEADY})")
     s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
-    s.add_argument("--gap", type=_gap_arg, default=2, help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (flat mode)")
+    s.add_argument("--gap", type=_gap_arg, default=DEFAULT_GAP,
+                   help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (hints, flat mode)")
     s.add_argument("--palette", help="comma-separated hex colors (flat mode)")
     s.add_argument("--palette-file", help="GIMP .gpl palette (flat mode)")
     s.add_argument("--ref", action="append", help="a colored reference used for every frame, beside any keys; repeatable")

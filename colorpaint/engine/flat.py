@@ -11,22 +11,10 @@ import numpy as np
 
 from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
-
-MAX_GAP = 16  # px: the widest line break gap closing seals (the Regions panel offers 0..16 too)
-
-
-def check_gap(gap) -> int:
-    """``gap`` as an int in 0..:data:`MAX_GAP`, else ValueError saying so."""
-    try:
-        g = int(gap)
-    except (TypeError, ValueError):
-        raise ValueError(f"gap must be a whole number of pixels, got {gap!r}") from None
-    if not 0 <= g <= MAX_GAP:
-        raise ValueError(f"gap must be between 0 and {MAX_GAP} pixels, got {gap}")
-    return g
+from .options import DEFAULT_GAP, MAX_GAP, ColorizeOptions, check_gap  # noqa: F401  (MAX_GAP, check_gap: callers import them from here too)
 
 
-def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = 2):
+def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP):
     """-> (flat color layer HxWx3 uint8 RGB, labels HxW int32, per-region palette index or None).
 
     Every pixel of the color layer takes a region's color: line pixels and pockets too small
@@ -65,12 +53,12 @@ def _exact_palette(rgb: np.ndarray, labels: np.ndarray, idx: np.ndarray, palette
     rgb[m] = np.asarray(palette, np.uint8).reshape(-1, 3)[idx[labels[m]]]
 
 
-def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> np.ndarray:
+def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> np.ndarray:
     """Flat composite for a :class:`~colorpaint.engine.pipeline.ColorizeResult` of ``image``."""
     return flat_layers(image, result, hints, palette, gap)[0]
 
 
-def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, np.ndarray]:
     """(flat composite, flat color layer), both ``HxWx3 uint8 RGB``, for ``result`` of ``image``.
 
     Line art: the color layer has one color per region and the composite multiplies the
@@ -95,15 +83,16 @@ def flat_job(job, request):
     from .jobs import Progress
 
     res = yield from job
-    if not request.options.get("flat") or res is None:
+    opts = ColorizeOptions.of(request.options)
+    if not opts.flat or res is None:
         return res
     yield Progress(0.95, "flat colors")
-    composite, color = flat_layers(request.image, res, request.hints, request.palette, int(request.options.get("gap", 2)))
+    composite, color = flat_layers(request.image, res, request.hints, request.palette, int(opts.gap))
     return replace(res, composite=composite, color=color)
 
 
 def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: np.ndarray, color: np.ndarray,
-                       hints: np.ndarray | None = None, palette=(), gap: int = 2) -> tuple[np.ndarray, float]:
+                       hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, float]:
     """Flat colors for a frame whose previous frame is done: regions keep their colors.
 
     Each region of ``image`` takes the color of its matching region in ``prev_image``
@@ -151,7 +140,7 @@ CARRY_GAP = 4
 
 
 def flat_carried(image: np.ndarray, fill: np.ndarray, cover: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None,
-                 palette=(), gap: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat colors for a shot frame whose colors were carried along optical flow.
 
     ``image``: the frame's line art, ``fill``: the carried colors (lines removed),

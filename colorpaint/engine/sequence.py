@@ -26,6 +26,7 @@ from ..core import flow as cflow
 from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import line_mask
 from .jobs import CancelToken, Progress
+from .options import ANCHOR, DEFAULT_GAP, STEADY, ColorizeOptions
 from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, flow_maps, resolve_kind, warp_previous
 
 
@@ -44,12 +45,6 @@ def drift_score(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, c
         return 0.0
     d = np.linalg.norm(rgb_to_lab(warped)[..., 1:] - rgb_to_lab(cur_out)[..., 1:], axis=2)
     return float(d[still].mean())
-
-
-# how far still areas keep the previous frame's colors in a shot (0..1). On the 9 val
-# shots with a key, 0 -> 0.5 -> 0.8 -> 0.95 raised PSNR 25.3 -> 26.5 -> 27.7 -> 28.3 dB and
-# lowered |flicker| 1.09 -> 0.97 -> 0.83 -> 0.74 (benchmarks/temporal_consistency.py).
-STEADY = 0.95
 
 
 def steady_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev_out: np.ndarray, weight: float, *outs: np.ndarray, maps=None) -> list[np.ndarray]:
@@ -148,8 +143,8 @@ def carry_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev: Carried, keys: d
     return composite, fill, cover, exact, to_key, key_conf
 
 
-def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None) -> np.ndarray | None:
-    """HxW bool: the closed regions (gaps up to 2 px closed) of ``cur_in`` that hold a hint."""
+def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None, gap: int = DEFAULT_GAP) -> np.ndarray | None:
+    """HxW bool: the closed regions (gaps up to ``gap`` px closed) of ``cur_in`` that hold a hint."""
     if hints is None:
         return None
     from ..core.hints import resize_hints
@@ -159,7 +154,7 @@ def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None) -> np.ndarray 
     hm = resize_hints(hints, *gray.shape)[..., 3] > 0
     if not hm.any():
         return None
-    labels, n = segment_cached(gray, gap_close=2, min_area=None, copy=False)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
     hit = np.zeros(n + 1, bool)
     hit[np.unique(labels[hm])] = True
     hit[0] = False
@@ -167,18 +162,23 @@ def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None) -> np.ndarray 
 
 
 def sequence_request(first: np.ndarray, model: str = "temporal", *, weights: str | None = None, input_kind: str = "auto",
-                     work_size: int = DEFAULT_WORK_SIZE, palette=(), flat: bool = False, gap: int = 2,
-                     steady: float = STEADY, carry: bool = True) -> ColorizeRequest:
+                     work_size: int = DEFAULT_WORK_SIZE, palette=(), flat: bool = False, gap: int = DEFAULT_GAP,
+                     steady: float = STEADY, carry: bool = True, options: ColorizeOptions | None = None) -> ColorizeRequest:
     """The base request of a shot job (``first``: HxWx3 uint8 RGB, the shot's first frame).
 
     ``colorpaint-cli sequence`` and the window both build theirs here, so the same options
     give the same frames. A ``gap`` outside 0..MAX_GAP is a ValueError, before any frame is done.
-    ``carry``: on line art, colors are carried along reliable optical flow (module docstring)."""
-    from .flat import check_gap
+    ``carry``: on line art, colors are carried along reliable optical flow (module docstring).
+    ``options``: every option at once (:class:`~colorpaint.engine.options.ColorizeOptions`,
+    as the window and the CLI build them), instead of ``flat``, ``gap``, ``steady`` and ``carry``."""
+    from .options import check_gap
 
+    if options is None:
+        options = ColorizeOptions(flat=bool(flat), gap=gap, steady=float(steady), carry=bool(carry))
+    options = replace(options, gap=check_gap(options.gap))
     return ColorizeRequest(first, model=model, input_kind=input_kind, work_size=int(work_size), weights=weights,
                            palette=tuple(tuple(int(v) for v in c) for c in palette),
-                           options={"flat": bool(flat), "gap": check_gap(gap), "steady": float(steady), "carry": bool(carry)})
+                           options=options.request_dict("flat", "gap", "steady", "carry"))
 
 
 def _run(job):
@@ -190,7 +190,7 @@ def _run(job):
 
 
 def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeRequest, keys: dict[int, np.ndarray | None] | None = None,
-                      hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = 0.5,
+                      hints: dict[int, np.ndarray] | None = None, cancel: CancelToken | None = None, anchor: float = ANCHOR,
                       keep_results: bool = True):
     """Job over a shot.
 
@@ -225,9 +225,8 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
         results[k] = v
     order = [(k, None) for k in to_color] + order_frames(n, keys)
     key_list = sorted(keys)
-    steady = float(base.options.get("steady", STEADY))
-    carry = bool(base.options.get("carry", True))
-    flat = bool(base.options.get("flat"))
+    opts = ColorizeOptions.of(base.options)
+    steady, carry, flat, gap = float(opts.steady), bool(opts.carry), bool(opts.flat), int(opts.gap)
     states: dict[int, Carried] = {}  # line-art frames whose colors a later frame carries
     key_states: dict[int, Carried] = {}
     for done, (i, p) in enumerate(order):
@@ -243,7 +242,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
                 if p in keys:
                     key_states[p] = states[p]
             c_comp, c_fill, cover, exact, to_key, key_conf = carry_colors(prev_in, cur_in, states[p], key_states)
-            held = _hinted_regions(cur_in, h)
+            held = _hinted_regions(cur_in, h, gap)
             if held is not None:  # a hint decides its own region: nothing is carried over it
                 cover = np.where(held, 0.0, cover).astype(np.float32)
                 exact = np.where(held, 0.0, exact).astype(np.float32)
@@ -254,7 +253,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
             if flat:  # one color per region, voted by the carried pixels
                 from .flat import flat_carried
 
-                comp, fill, confidence = flat_carried(cur_in, c_fill, cover, res.color, h, base.palette, base.options.get("gap", 2))
+                comp, fill, confidence = flat_carried(cur_in, c_fill, cover, res.color, h, base.palette, gap)
             else:
                 t = cover[..., None]
                 fill = (t * c_fill + (1 - t) * res.color + 0.5).astype(np.uint8)
@@ -290,9 +289,9 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
             from .flat import flat_from_previous, flatten
 
             if p is not None and results[p] is not None:
-                results[i], _ = flat_from_previous(frames[p], results[p], cur_in, res.color, h, base.palette, base.options.get("gap", 2))
+                results[i], _ = flat_from_previous(frames[p], results[p], cur_in, res.color, h, base.palette, gap)
             else:
-                results[i] = flatten(cur_in, res, h, base.palette, base.options.get("gap", 2))
+                results[i] = flatten(cur_in, res, h, base.palette, gap)
         if p is not None and results[p] is not None:
             drift[i] = drift_score(frames[p], cur_in, results[p], res.composite, pair_maps)
         if i in keys:  # a key colored from its hints now anchors the frames around it

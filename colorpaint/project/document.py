@@ -12,7 +12,6 @@ the document may change meanwhile (hint maps are updated in place).
 from __future__ import annotations
 
 import itertools
-import math
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -24,75 +23,14 @@ import numpy as np
 from ..core.color import rgb_to_luma
 from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
+from ..engine.options import DEFAULT_GAP
 from .events import EmitterGroup
 from .history import Batch, History, RemoveShot, RenameShot, SetResult, SetStrokes
 from .references import References
-from .strokes import MAX_GAP, Stroke, paint_stroke, rasterize
+from .settings import DEFAULT_SETTINGS, SETTING_RULES, ProjectSettings, clean_settings  # noqa: F401  (SETTING_RULES, clean_settings: their old home)
+from .strokes import Stroke, paint_stroke, rasterize
 
 RGB = tuple[int, int, int]
-DEFAULT_SETTINGS = {"input_kind": "auto", "use_palette": False}
-# what each project setting may hold: ("choice", values) | ("bool",) | ("int"/"float", lo, hi) |
-# ("names",) a {name: str} mapping; ranges are the widgets' (Regions panel, timeline) and colorpaint-cli's
-SETTING_RULES = {
-    "input_kind": ("choice", ("auto", "lineart", "gray")),
-    "use_palette": ("bool",),
-    "flat": ("bool",),
-    "gap": ("int", 0, MAX_GAP),
-    "anchor": ("float", 0.0, 1.0),
-    "steady": ("float", 0.0, 1.0),
-    "drift_threshold": ("float", 0.5, 100.0),
-    "model_versions": ("names",),
-    "live": ("bool",),  # the window's Live toggle, as the artist left it
-    "brush_color": ("rgb",),  # the brush color, as the artist left it
-}
-
-
-def clean_settings(raw, warn=None) -> dict:
-    """Project settings read from a file, checked against :data:`SETTING_RULES`: a number out
-    of range is clamped, any other bad value goes back to its default (a key without one in
-    :data:`DEFAULT_SETTINGS` is left out, so its reader's default applies). Each repair is
-    told to ``warn(message)``. Keys this version does not know are kept as they are."""
-    tell = warn or (lambda msg: None)
-    out = dict(DEFAULT_SETTINGS)
-    if raw is None:
-        return out
-    if not isinstance(raw, dict):
-        tell("settings: not an object; defaults used")
-        return out
-    for key, v in raw.items():
-        rule = SETTING_RULES.get(key)
-        if rule is None:
-            out[key] = v
-            continue
-        kind, ok = rule[0], v
-        if kind == "choice":
-            ok = v if v in rule[1] else None
-        elif kind == "bool":
-            ok = v if isinstance(v, bool) else None
-        elif kind == "rgb":
-            ok = [int(c) for c in v] if (isinstance(v, (list, tuple)) and len(v) == 3 and all(
-                isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)) else None
-        elif kind == "names":
-            ok = {k: w for k, w in v.items() if isinstance(w, str)} if isinstance(v, dict) else None
-            if ok is not None and len(ok) != len(v):
-                tell(f"settings: {key}: entries that are not file names left out")
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
-            ok = min(rule[2], max(rule[1], v))
-            ok = int(round(ok)) if kind == "int" else float(ok)
-            if ok != v:
-                tell(f"settings: {key} {v!r} changed to {ok} (allowed: {rule[1]} to {rule[2]})")
-        else:
-            ok = None
-        if ok is None:
-            default = DEFAULT_SETTINGS.get(key)
-            shown = repr(v[:40]) if isinstance(v, str) else repr(v) if isinstance(v, (int, float, type(None))) else f"({type(v).__name__})"
-            tell(f"settings: {key}: bad value {shown}; {'the default' if default is None else repr(default)} used")
-            out.pop(key, None)
-            if default is not None:
-                out[key] = default
-        else:
-            out[key] = ok
-    return out
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -461,7 +399,7 @@ class Project:
             return self._images[frame.id]
         return self._lru(self._images, frame.id, _frozen(load_source(frame.source, frame.video_index)), 6)
 
-    def labels(self, frame: Frame, gap: int = 2) -> np.ndarray:
+    def labels(self, frame: Frame, gap: int = DEFAULT_GAP) -> np.ndarray:
         """Closed line-art regions of the frame: ``HxW int32``, 0 on lines (for fills)."""
         from ..core.regions import segment
 
@@ -634,6 +572,11 @@ class Project:
             self._meta += 1
             self._changed()
             self.events.settings(key="model")
+
+    @property
+    def typed_settings(self) -> ProjectSettings:
+        """:attr:`settings` with their types and defaults (``typed_settings.gap``)."""
+        return ProjectSettings.of(self.settings)
 
     def set_setting(self, key: str, value) -> None:
         if self.settings.get(key) != value:

@@ -14,12 +14,12 @@ from typing import Callable
 import numpy as np
 
 from ..core.hints import erase_context, rasterize_strokes, sweep_erase_leftovers
+from ..engine.options import DEFAULT_GAP, MAX_GAP
 
 KINDS = ("brush", "erase", "fill")
 RGB = tuple[int, int, int]
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), image pixels
 MIN_SIZE, MAX_SIZE = 1.0, 500.0  # brush diameters the canvas paints with
-MAX_GAP = 16  # the largest line gap a fill closes (the Regions panel's range)
 COORD_LIMIT = 10_000_000  # |x|, |y| of a point, px: far beyond any image, well inside OpenCV's int32 (x16)
 
 
@@ -37,7 +37,7 @@ class Stroke:
     color: RGB = (0, 0, 0)
     size: float = 8.0
     opacity: float = 1.0
-    gap: int = 2
+    gap: int = DEFAULT_GAP
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -85,7 +85,7 @@ class Stroke:
         tell = warn or (lambda msg: None)
         size = _ranged(d.get("size", 8.0), 8.0, MIN_SIZE, MAX_SIZE, "size", tell)
         opacity = _ranged(d.get("opacity", 1.0), 1.0, 0.0, 1.0, "opacity", tell)
-        gap = int(round(_ranged(d.get("gap", 2), 2, 0, MAX_GAP, "gap", tell)))
+        gap = int(round(_ranged(d.get("gap", DEFAULT_GAP), DEFAULT_GAP, 0, MAX_GAP, "gap", tell)))
         return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap)
 
 
