@@ -11,14 +11,21 @@ import json
 import math
 import os
 import struct
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 
 from ..core.atomic import atomic_write_file
 from ..models import registry
+
+if TYPE_CHECKING:
+    import torch
+
+# torch (and safetensors' torch part) is imported when tensors are first read, written or
+# checked against a network, not when this module is: reading metadata and the error type
+# need neither, so the window starts without torch
 
 FORMAT = 1
 
@@ -27,12 +34,22 @@ _DTYPES = {"F64": (8, "float64"), "F32": (4, "float32"), "F16": (2, "float16"), 
            "F8_E4M3": (1, "float8_e4m3"), "F8_E5M2": (1, "float8_e5m2"), "I64": (8, "int64"), "I32": (4, "int32"),
            "I16": (2, "int16"), "I8": (1, "int8"), "U64": (8, "uint64"), "U32": (4, "uint32"), "U16": (2, "uint16"),
            "U8": (1, "uint8"), "BOOL": (1, "bool")}
-# what a network tensor of each torch dtype may be stored as (floats load into any float parameter)
 _FLOATS = ("F32", "F16", "BF16", "F64")
-_STORED_AS = {torch.float32: _FLOATS, torch.float16: _FLOATS, torch.bfloat16: _FLOATS, torch.float64: _FLOATS,
-              torch.int64: ("I64",)}
-_TORCH_NAMES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64",
-                torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+
+
+@cache
+def _torch_dtypes() -> tuple[dict, dict]:
+    """(what a network tensor of each torch dtype may be stored as: floats load into any
+    float parameter, the safetensors name of each torch dtype)."""
+    import torch
+
+    stored_as = {torch.float32: _FLOATS, torch.float16: _FLOATS, torch.bfloat16: _FLOATS, torch.float64: _FLOATS,
+                 torch.int64: ("I64",)}
+    names = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64",
+             torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}
+    return stored_as, names
+
+
 DIVERGED = "weights contain NaN/inf values — the training that wrote them diverged"
 
 
@@ -60,6 +77,8 @@ def _expected(where, family: str, config) -> dict[str, tuple[tuple[int, ...], to
         raise WeightsError(f"{where}: cannot build model from its metadata ({_first_line(e)})") from None
     key = (family, json.dumps(cfg, sort_keys=True))
     if key not in _EXPECTED:
+        import torch
+
         try:
             with torch.device("meta"):
                 sd = registry.build(family, cfg).state_dict()
@@ -80,11 +99,13 @@ def save_weights(path: str | os.PathLike, net: torch.nn.Module, meta: dict | Non
     Refuses (:class:`WeightsError`, nothing written) weights that could not be loaded
     back: NaN/inf values (the training diverged), or tensors that do not fit the network
     the metadata describes."""
+    from safetensors.torch import save_file
+
     path = Path(path)
     info = {"family": net.family, "format": FORMAT, "config": net.config, "input_kinds": ["lineart", "gray"], "trained": False}
     info.update(meta or {})
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in net.state_dict().items()}
-    stored = {k: (tuple(v.shape), _TORCH_NAMES.get(v.dtype, str(v.dtype))) for k, v in state.items()}
+    stored = {k: (tuple(v.shape), _torch_dtypes()[1].get(v.dtype, str(v.dtype))) for k, v in state.items()}
     _check_tensors(f"{path}: not written", info["family"], info["config"], stored)
     bad = _not_finite(state.items())
     if bad:
@@ -95,6 +116,8 @@ def save_weights(path: str | os.PathLike, net: torch.nn.Module, meta: dict | Non
 
 def _not_finite(tensors) -> str | None:
     """The name of the first floating tensor holding NaN or inf, if any."""
+    import torch
+
     for k, t in tensors:
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             return k
@@ -105,6 +128,7 @@ def _check_tensors(where, family: str, config, stored: dict) -> dict:
     """Check tensors ``stored`` (name -> (shape, safetensors dtype)) against the network
     ``family``/``config`` (built on the meta device); returns the expected tensors."""
     expected = _expected(where, family, config)
+    stored_as, torch_names = _torch_dtypes()
     shapes = {k: v[0] for k, v in expected.items()}
     got = {k: v[0] for k, v in stored.items()}
     if got != shapes:
@@ -114,8 +138,8 @@ def _check_tensors(where, family: str, config, stored: dict) -> dict:
         raise WeightsError(f"{where}: tensors do not match the {family!r} network ({what})")
     for k, (_, dtype) in sorted(stored.items()):
         want = expected[k][1]
-        if dtype not in _STORED_AS.get(want, (_TORCH_NAMES.get(want),)):
-            kind = "floating-point weights" if want.is_floating_point else f"{_DTYPES.get(_TORCH_NAMES.get(want), (0, str(want)))[1]} values"
+        if dtype not in stored_as.get(want, (torch_names.get(want),)):
+            kind = "floating-point weights" if want.is_floating_point else f"{_DTYPES.get(torch_names.get(want), (0, str(want)))[1]} values"
             raise WeightsError(f"{where}: tensor {k} holds {_DTYPES.get(dtype, (0, str(dtype)))[1]} values, expected {kind}")
     return expected
 
@@ -255,6 +279,8 @@ def load_weights(path: str | os.PathLike, family: str | None = None, map_locatio
     outside the family's limits, does not fit, holds integer or boolean tensors where the
     network has floating-point weights, or holds NaN/inf values.
     """
+    from safetensors.torch import load_file
+
     path = Path(path)
     meta = _checked_meta(path, family)
     try:

@@ -30,7 +30,6 @@ import torch.nn.functional as F
 
 from ..core.color import AB_SCALE
 from .blocks import UNet
-from .registry import BLOCKS, WIDTHS, Float, register
 
 A_BINS = np.linspace(-90.0, 100.0, 33).astype(np.float32)
 B_BINS = np.linspace(-110.0, 100.0, 20).astype(np.float32)
@@ -105,14 +104,5 @@ class AutoNet(nn.Module):
         return torch.cat([torch.tanh(Lp), a, b], 1), conf
 
 
-@register(
-    "auto",
-    title="Automatic (two-CNN ab classification)",
-    paper="varga2017-automatic-cartoon-colorization-cnn",
-    inputs=("luminance",),
-    default_config={"widths": [16, 32, 64, 128], "blocks": 2, "temperature": 0.38},
-    tiny_config={"widths": [8, 8, 8, 8], "blocks": 1, "temperature": 0.38},
-    limits={"widths": WIDTHS, "blocks": BLOCKS, "temperature": Float(0.01, 100.0)},
-)
 def build_auto(**cfg):
     return AutoNet(**cfg)

@@ -23,7 +23,6 @@ import torch
 import torch.nn as nn
 
 from .blocks import make_generator
-from .registry import BLOCKS, WIDTHS, Float, OneOf, register
 
 
 class CamizanNet(nn.Module):
@@ -37,14 +36,5 @@ class CamizanNet(nn.Module):
         return torch.tanh(self.generator(torch.cat([L, kind.expand_as(L)], 1)))
 
 
-@register(
-    "camizan",
-    title="Cross-domain GAN (U-Net / ResNet34 U-Net)",
-    paper="camizan-cross-domain-gan-unet-resnet34",
-    inputs=("luminance",),
-    default_config={"generator": "resnet34", "width": 0.5},
-    tiny_config={"generator": "resnet34", "width": 0.125},
-    limits={"generator": OneOf(("resnet34", "unet")), "width": Float(0.01, 4.0), "widths": WIDTHS, "blocks": BLOCKS},
-)
 def build_camizan(**cfg):
     return CamizanNet(**cfg)

@@ -21,7 +21,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .blocks import UNet, dilate_square
-from .registry import BLOCKS, RADIUS, WIDTHS, Int, register
 
 
 class ColorApplyNet(nn.Module):
@@ -63,14 +62,5 @@ class ColorApplyNet(nn.Module):
         return self.apply(L, kind, sparse, spread)
 
 
-@register(
-    "color-apply",
-    title="Color & apply",
-    paper="webtoon-color-and-apply-network",
-    inputs=("luminance", "hints"),
-    default_config={"coloring_widths": [16, 32, 64, 128], "applier_widths": [24, 48, 96, 128], "blocks": 2},
-    tiny_config={"coloring_widths": [8, 8, 8, 8], "applier_widths": [8, 8, 8, 8], "blocks": 1},
-    limits={"coloring_widths": WIDTHS, "applier_widths": WIDTHS, "blocks": BLOCKS, "stride": Int(1, 256), "override_radius": RADIUS},
-)
 def build_color_apply(**cfg):
     return ColorApplyNet(**cfg)

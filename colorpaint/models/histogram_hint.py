@@ -32,7 +32,6 @@ import torch.nn.functional as F
 
 from ..core.color import AB_SCALE, L_SCALE
 from .blocks import UNet, conv, dilate_square, make_generator
-from .registry import BLOCKS, RADIUS, WIDTHS, Float, Int, OneOf, register
 
 NBINS = 512
 CELL = 8  # hint generator cell size, in working-resolution pixels
@@ -120,15 +119,5 @@ class HistogramHintNet(nn.Module):
         return self.color(L, kind, self.generate_hints(L, kind, hints))
 
 
-@register(
-    "histogram",
-    title="Histogram-hinted GAN",
-    paper="fu-wang-liu-histogram-hint-lineart-gan",
-    inputs=("luminance", "hints"),
-    default_config={"generator": "unet", "widths": [24, 48, 96, 128], "blocks": 2, "hint_widths": [16, 32, 64, 96], "hint_count": 48},
-    tiny_config={"generator": "unet", "widths": [8, 8, 8, 8], "blocks": 1, "hint_widths": [8, 8, 8, 8], "hint_count": 4},
-    limits={"generator": OneOf(("unet", "resnet34", "cnn")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
-            "hint_widths": WIDTHS, "hint_count": Int(1, 4096), "override_radius": RADIUS},
-)
 def build_histogram(**cfg):
     return HistogramHintNet(**cfg)

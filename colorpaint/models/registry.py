@@ -15,15 +15,23 @@ alike::
 * ``lab``: Bx3xHxW predicted Lab (network scaling).
 
 Families that do not use an input ignore it.
+
+Each family is declared at the end of this file (name, inputs, configs and their limits)
+without torch, so the window lists the families before torch is loaded; its network lives
+in its own file, imported when a network is first built (``builder``: ``"module:function"``
+in this package). Adding a family: write its file with a ``build_NAME(**config)`` function,
+then declare it here.
 """
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch.nn as nn
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "models"
 
@@ -113,7 +121,7 @@ class ModelSpec:
     title: str
     paper: str
     inputs: tuple[str, ...]
-    builder: Callable[..., nn.Module]
+    builder: str  # "module:function" in this package, imported when a network is built (torch)
     default_config: dict = field(default_factory=dict)
     tiny_config: dict = field(default_factory=dict)
     limits: dict = field(default_factory=dict)  # config key -> Int / Float / Ints / Bool / OneOf
@@ -121,6 +129,11 @@ class ModelSpec:
     @property
     def default_weights(self) -> Path:
         return RESOURCES / f"{self.name}.safetensors"
+
+    def network_builder(self) -> Callable[..., nn.Module]:
+        """The function that builds this family's network (imports its file, and torch)."""
+        module, _, function = self.builder.partition(":")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), function)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -131,26 +144,16 @@ class UnknownModelError(KeyError):
         return self.args[0]
 
 
-def register(name: str, *, title: str, paper: str, inputs: tuple[str, ...], default_config: dict, tiny_config: dict, limits: dict):
-    def deco(builder):
-        _REGISTRY[name] = ModelSpec(name, title, paper, inputs, builder, default_config, tiny_config, limits)
-        return builder
-
-    return deco
-
-
-def _load_families() -> None:
-    from . import auto, color_apply, histogram_hint, temporal  # noqa: F401  (registers)
-    from . import camizan  # noqa: F401  (registers last: no bundled weights)
+def _declare(name: str, *, builder: str, title: str, paper: str, inputs: tuple[str, ...], default_config: dict, tiny_config: dict,
+             limits: dict) -> None:
+    _REGISTRY[name] = ModelSpec(name, title, paper, inputs, builder, default_config, tiny_config, limits)
 
 
 def names() -> list[str]:
-    _load_families()
     return list(_REGISTRY)
 
 
 def spec(name: str) -> ModelSpec:
-    _load_families()
     if name not in _REGISTRY:
         raise UnknownModelError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
     return _REGISTRY[name]
@@ -180,7 +183,69 @@ def build(name: str, config: dict | None = None, tiny: bool = False) -> nn.Modul
     outside the family's limits raises :class:`ConfigError` before anything is built."""
     s = spec(name)
     cfg = check_config(name, config, tiny)
-    net = s.builder(**cfg)
+    net = s.network_builder()(**cfg)
     net.family = name
     net.config = cfg
     return net
+
+
+# ---------------------------------------------------------------- the families, in the order they are listed
+_declare(
+    "auto",
+    builder="auto:build_auto",
+    title="Automatic (two-CNN ab classification)",
+    paper="varga2017-automatic-cartoon-colorization-cnn",
+    inputs=("luminance",),
+    default_config={"widths": [16, 32, 64, 128], "blocks": 2, "temperature": 0.38},
+    tiny_config={"widths": [8, 8, 8, 8], "blocks": 1, "temperature": 0.38},
+    limits={"widths": WIDTHS, "blocks": BLOCKS, "temperature": Float(0.01, 100.0)},
+)
+
+
+_declare(
+    "color-apply",
+    builder="color_apply:build_color_apply",
+    title="Color & apply",
+    paper="webtoon-color-and-apply-network",
+    inputs=("luminance", "hints"),
+    default_config={"coloring_widths": [16, 32, 64, 128], "applier_widths": [24, 48, 96, 128], "blocks": 2},
+    tiny_config={"coloring_widths": [8, 8, 8, 8], "applier_widths": [8, 8, 8, 8], "blocks": 1},
+    limits={"coloring_widths": WIDTHS, "applier_widths": WIDTHS, "blocks": BLOCKS, "stride": Int(1, 256), "override_radius": RADIUS},
+)
+
+
+_declare(
+    "histogram",
+    builder="histogram_hint:build_histogram",
+    title="Histogram-hinted GAN",
+    paper="fu-wang-liu-histogram-hint-lineart-gan",
+    inputs=("luminance", "hints"),
+    default_config={"generator": "unet", "widths": [24, 48, 96, 128], "blocks": 2, "hint_widths": [16, 32, 64, 96], "hint_count": 48},
+    tiny_config={"generator": "unet", "widths": [8, 8, 8, 8], "blocks": 1, "hint_widths": [8, 8, 8, 8], "hint_count": 4},
+    limits={"generator": OneOf(("unet", "resnet34", "cnn")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
+            "hint_widths": WIDTHS, "hint_count": Int(1, 4096), "override_radius": RADIUS},
+)
+
+
+_declare(
+    "temporal",
+    builder="temporal:build_temporal",
+    title="Previous-frame conditioned (temporal)",
+    paper="thasarathan2019-temporally-coherent-lineart-tcvc",
+    inputs=("luminance", "previous frame", "hints"),
+    default_config={"ngf": 32, "n_res": 8, "use_hints": True, "warp_prev": True},
+    tiny_config={"ngf": 4, "n_res": 2, "use_hints": True, "warp_prev": True},
+    limits={"ngf": Int(1, 256), "n_res": Int(1, 64), "use_hints": Bool(), "warp_prev": Bool()},
+)
+
+
+_declare(
+    "camizan",
+    builder="camizan:build_camizan",
+    title="Cross-domain GAN (U-Net / ResNet34 U-Net)",
+    paper="camizan-cross-domain-gan-unet-resnet34",
+    inputs=("luminance",),
+    default_config={"generator": "resnet34", "width": 0.5},
+    tiny_config={"generator": "resnet34", "width": 0.125},
+    limits={"generator": OneOf(("resnet34", "unet")), "width": Float(0.01, 4.0), "widths": WIDTHS, "blocks": BLOCKS},
+)

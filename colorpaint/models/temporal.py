@@ -23,7 +23,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .blocks import ResBlock, conv
-from .registry import Bool, Int, register
 
 
 class TemporalGenerator(nn.Module):
@@ -59,14 +58,5 @@ class TemporalGenerator(nn.Module):
         return torch.tanh(F.pixel_shuffle(y, 2))
 
 
-@register(
-    "temporal",
-    title="Previous-frame conditioned (temporal)",
-    paper="thasarathan2019-temporally-coherent-lineart-tcvc",
-    inputs=("luminance", "previous frame", "hints"),
-    default_config={"ngf": 32, "n_res": 8, "use_hints": True, "warp_prev": True},
-    tiny_config={"ngf": 4, "n_res": 2, "use_hints": True, "warp_prev": True},
-    limits={"ngf": Int(1, 256), "n_res": Int(1, 64), "use_hints": Bool(), "warp_prev": Bool()},
-)
 def build_temporal(**cfg):
     return TemporalGenerator(**cfg)
