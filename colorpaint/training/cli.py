@@ -85,6 +85,12 @@ def build_parser():
     p.add_argument("--d-lr-ratio", type=_ratio, help="critic learning rate as a multiple of --lr (temporal: 0.1 by default, as the paper)")
     p.add_argument("--mix", choices=["pooled", "even"], default="pooled",
                    help="pooled: every item of every --data folder equally likely; even: each folder equally likely (camizan's even mix)")
+    p.add_argument("--augment", metavar="off|studio|JSON",
+                   help="studio-look input augmentations: off (the default), studio (trace_lines 0.3, width 0.3, pencil 0.2, xdog 0.2, "
+                        "cel 0.3, screentone 0.1) or a JSON object of shares, e.g. '{\"pencil\": 0.5}'; the objective key \"augment\"")
+    p.add_argument("--kind-weights", metavar="default|uniform|JSON",
+                   help="draw weights of stills by their manifest's kind column: default (character 3, scene 2, object 1, icon 0.5), "
+                        "uniform, or a JSON object overriding some, e.g. '{\"icon\": 0}'; the objective key \"kind_weights\"")
     p.add_argument("--vgg19", help="torchvision VGG19 state-dict (.pth or .safetensors) for the temporal model's content/style losses")
     p.add_argument("--ema", type=_decay, default=0.999, help="decay of the weight average that is validated and exported (0: off)")
     p.add_argument("--version", default="")
@@ -106,6 +112,20 @@ def main(argv=None) -> int:
             net_config.setdefault("generator", "cnn")
     if args.d_lr_ratio is not None:
         objective["d_lr_ratio"] = args.d_lr_ratio
+    from . import augment
+
+    for flag, key, check in (("--augment", "augment", augment.augment_settings), ("--kind-weights", "kind_weights", augment.kind_weights)):
+        value = getattr(args, key)
+        if value is not None:
+            try:
+                objective[key] = json.loads(value) if value.strip().startswith("{") else value
+            except json.JSONDecodeError as e:
+                parser.error(f"{flag}: not valid JSON ({e.msg})")
+        if key in objective:
+            try:  # refused now, in one line, not after the data is read
+                check(objective[key])
+            except ValueError as e:
+                parser.error(f"{flag}: {e}")
     if args.vgg19:
         from .vgg import VGG19Error, load_vgg19_state
 

@@ -20,6 +20,7 @@ from ..core.frames import is_video, list_frames, natural_key, read_video, video_
 from ..core.hints import hint_inputs, hints_to_net, simulate_hints
 from ..core.imageio import load_image
 from ..core.lineart import synthesize_lines
+from . import augment as A
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Still:
     line: np.ndarray | None  # HxW uint8, or None (synthesized)
     group: str
     source: str = ""  # the --data folder it came from (for the even mix)
+    subject: str = ""  # the ``kind`` column of its folder's manifest.csv (character, object, icon, scene), if any
 
 
 @dataclass
@@ -99,11 +101,18 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
             d = d / "corrected"
         colors = sorted(d.glob("*_color.png"))
         if colors:
-            splits = {}
+            splits, subjects = {}, {}
             man = d / "manifest.csv"
             if man.exists():
                 with open(man, newline="") as fh:
-                    splits = {r["id"]: (r.get("split") or "train", r.get("author") or r["id"]) for r in csv.DictReader(fh)}
+                    rows = list(csv.DictReader(fh))
+                splits = {r["id"]: (r.get("split") or "train", r.get("author") or r["id"]) for r in rows}
+                subjects = {r["id"]: (r.get("kind") or "").strip().lower() for r in rows if r.get("kind")}
+                if subjects:
+                    counts: dict[str, int] = {}
+                    for k in subjects.values():
+                        counts[k] = counts.get(k, 0) + 1
+                    log(f"{d}: kinds " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
             if max_items:
                 colors = colors[:max_items]
             hashed = {c: splits.get(c.name[: -len("_color.png")], (None, _group_of(c.name[: -len("_color.png")]))) for c in colors}
@@ -121,7 +130,7 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
                 if lp.exists():
                     line = rgb_to_luma(load_image(lp))
                     line = _fit(line, scale)
-                out[split if split in out else "train"][0].append(Still(color, line, group, src))
+                out[split if split in out else "train"][0].append(Still(color, line, group, src, subjects.get(pid, "")))
             continue
         seq_dirs = [d] if list_frames(d) else sorted(p for p in d.iterdir() if p.is_dir())
         shot_split = _manifest_splits(d / "manifest.csv")  # e.g. the trainer tab's own split
@@ -207,7 +216,7 @@ class Sampler:
     """Makes training batches as dicts of float32 arrays (channels first, network scaling)."""
 
     def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True,
-                 hue_jitter: float = 0.0, even_sources: bool = False):
+                 hue_jitter: float = 0.0, even_sources: bool = False, augment=None, kind_weights=None):
         self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
         # even mix (camizan): a still is drawn from a --data folder picked uniformly, so a
         # small folder weighs as much as a large one; else every still is equally likely
@@ -217,6 +226,13 @@ class Sampler:
             for st in stills:
                 groups.setdefault(st.source, []).append(st)
             self.by_source = list(groups.values())
+        # studio-look input augmentations ({name: share of samples}, augment.augment_settings)
+        self.augment = A.augment_settings(augment)
+        # character weighting: stills whose manifest gives a ``kind`` are drawn in proportion to
+        # kind_weights[kind] (a kind not listed, or none, weighs 1); None or no kinds: uniform
+        self.kind_weights = kind_weights
+        pools = self.by_source if self.by_source is not None else [stills]
+        self._cum = [self._cumulative(pool) for pool in pools]
         self.p_gray = p_gray
         self.warp_prev = warp_prev
         # share of line-art samples whose colors (and previous frame's, alike) are turned to a
@@ -225,10 +241,34 @@ class Sampler:
         # Grayscale samples keep their hues: a gray level does say something about its hue.
         self.hue_jitter = hue_jitter
 
+    def _cumulative(self, pool) -> np.ndarray | None:
+        """Cumulative draw weights of a pool of stills, or None to draw it uniformly."""
+        kw = self.kind_weights
+        if not kw or not any(st.subject for st in pool):
+            return None
+        w = np.array([kw.get(st.subject, 1.0) if st.subject else 1.0 for st in pool], np.float64)
+        if w.sum() <= 0 or np.all(w == w[0]):
+            return None
+        return np.cumsum(w)
+
+    def _pick(self, pool, cum):
+        rng = self.rng
+        if cum is None:
+            return pool[rng.integers(len(pool))]
+        return pool[min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(pool) - 1)]
+
     def _inputs(self, color, line, kind):
         if kind == "gray":
             return L_to_net(luma_to_L(rgb_to_luma(color)))
         return L_to_net(luma_to_L(line))
+
+    def _augmented(self, color, line, kind, region_line, seed):
+        """The input image (HxW uint8, as the engine reads it) after the studio-look
+        augmentations drawn from ``seed``: line art for ``kind`` lineart, else the gray."""
+        rng = np.random.default_rng(seed)
+        if kind == "lineart":
+            return A.to_input(A.augment_lineart(line, color, rng, self.augment))
+        return A.augment_gray(rgb_to_luma(color), color, region_line, rng, self.augment)
 
     def item(self, temporal: bool | None = None):
         rng = self.rng
@@ -243,10 +283,10 @@ class Sampler:
             prev_line = synthesize_lines(prev_c, rng) if kind == "lineart" else rgb_to_luma(prev_c)
         else:
             if self.by_source:
-                pool = self.by_source[rng.integers(len(self.by_source))]
-                st = pool[rng.integers(len(pool))]
+                i = rng.integers(len(self.by_source))
+                st = self._pick(self.by_source[i], self._cum[i])
             else:
-                st = self.stills[rng.integers(len(self.stills))]
+                st = self._pick(self.stills, self._cum[0])
             color = st.color
             line = st.line if st.line is not None and rng.random() < 0.9 else synthesize_lines(color, rng)
             kind = "gray" if rng.random() < self.p_gray else "lineart"
@@ -266,7 +306,18 @@ class Sampler:
         frame_area = color.shape[0] * color.shape[1]
         arrs = _crop(arrs, self.size, rng)
         color, line = np.ascontiguousarray(arrs[0]), np.ascontiguousarray(arrs[1])
-        L = self._inputs(color, line, kind)[None]
+        # studio look (off unless asked for): only the input changes, never the target; the
+        # previous frame's input gets the same draws (same seed), as a shot is drawn alike
+        aug_seed = None
+        if A.any_on(self.augment, A.LINE_AUGMENTS if kind == "lineart" else A.GRAY_AUGMENTS):
+            aug_seed = int(rng.integers(2**63))
+            region_line = None if use_shot else line  # a shot's "line" is its gray: Canny regions instead
+            inp = self._augmented(color, line, kind, region_line, aug_seed)
+            if kind == "lineart":
+                line = inp
+            L = L_to_net(luma_to_L(inp))[None]
+        else:
+            L = self._inputs(color, line, kind)[None]
         target = lab_to_net(rgb_to_lab(color)).transpose(2, 0, 1)
         n = hint_count(rng, min(1.0, self.size * self.size / frame_area))
         hints_rgba = simulate_hints(color, n, rng)
@@ -282,6 +333,9 @@ class Sampler:
 
                 cur_in = rgb_to_luma(color) if kind == "gray" else line
                 prev_in = rgb_to_luma(arrs[2]) if kind == "gray" else pl
+                if aug_seed is not None:  # the flow is found between the inputs the engine would see
+                    cur_in = line if kind == "lineart" else inp
+                    prev_in = self._augmented(np.ascontiguousarray(arrs[2]), pl, kind, None if use_shot else pl, aug_seed)
                 pc = warp_previous(pc, np.ascontiguousarray(prev_in), np.ascontiguousarray(cur_in))
             prev[:3] = lab_to_net(rgb_to_lab(pc)).transpose(2, 0, 1)
             prev[3] = 1

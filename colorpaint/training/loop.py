@@ -253,6 +253,10 @@ class Trainer:
 
         cfg = self.cfg
         torch.manual_seed(cfg.seed + self.rank)
+        from . import augment
+
+        # checked before the data is read: a wrong setting is refused at once
+        aug, kw = augment.augment_settings(cfg.objective.get("augment")), augment.kind_weights(cfg.objective.get("kind_weights", "default"))
         tr_s, va_s, tr_q, va_q = scan(cfg.data, scale=cfg.scale, val_frac=cfg.val_frac, max_items=cfg.max_items, log=self.log)
         if not tr_s and not tr_q:
             raise ValueError("no training data found in " + ", ".join(map(str, cfg.data)))
@@ -272,7 +276,7 @@ class Trainer:
             self.log(f"resumed from step {start}")
         rng = np.random.default_rng(cfg.seed * 1000 + self.rank * 7919 + start)
         sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True),
-                          hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)), even_sources=cfg.mix == "even")
+                          hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)), even_sources=cfg.mix == "even", augment=aug, kind_weights=kw)
         if cfg.mix == "even":
             self.log("even mix over " + ", ".join(f"{s} ({n} items)" for s, n in sampler.source_counts().items()))
         va_s = va_s or tr_s[: max(1, len(tr_s) // 10)]
