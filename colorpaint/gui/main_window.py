@@ -248,8 +248,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     def make_request(self):
         """An immutable request for the current frame (:func:`colorpaint.app.requests.frame_request`)."""
         p = self.project
-        return frame_request(p, p.current_frame, work_size=self.prefs.work_size, weights=self.weights_for(p.model),
-                             options=self.regions.flat_options())
+        return frame_request(p, p.current_frame, work_size=self.prefs.work_size, weights=self.weights_for(p.model))
 
     def colorize(self, live: bool = False) -> None:
         """Colorize the current frame on the worker; a newer request cancels an older one."""

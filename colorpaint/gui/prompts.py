@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox, QSpinBox, QWidget
 
 from ..core.imageio import IMAGE_EXTS
 from ..project.appdata import RecoveryInfo
@@ -134,6 +134,12 @@ class Prompts:
         path, _ = QFileDialog.getSaveFileName(self.parent, caption, str(s if s.is_absolute() else self.start_dir() / s), filter_)
         return self._chosen(path)
 
+    def video_range(self, path: Path, count: int, fps: float) -> tuple[int, int, int] | None:
+        """Which frames of a video become a shot: (start, stop, step), 0-based, stop
+        exclusive; None when cancelled."""
+        d = VideoRangeDialog(path, count, fps, self.parent)
+        return d.range() if d.exec() else None
+
     def stop_training(self) -> bool:
         """On close while a model trains: True to stop it (its checkpoint is kept) and close."""
         ans = QMessageBox.question(self.parent, "Training is running",
@@ -141,3 +147,44 @@ class Prompts:
                                    "The last checkpoint is kept: Resume in the Train panel continues it.",
                                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return ans == QMessageBox.StandardButton.Yes
+
+
+class VideoRangeDialog(QDialog):
+    """Which frames of a video become the shot: first, last (1-based, inclusive) and step."""
+
+    def __init__(self, path: Path, count: int, fps: float, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoRangeDialog")
+        self.setWindowTitle("Import video as a shot")
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"{path.name}: {count} frames at {fps:.2f} fps"))
+        self.first = QSpinBox(objectName="videoFirst")
+        self.first.setRange(1, count)
+        self.last = QSpinBox(objectName="videoLast")
+        self.last.setRange(1, count)
+        self.last.setValue(count)
+        self.step = QSpinBox(objectName="videoStep")
+        self.step.setRange(1, max(1, count))
+        self.step.setToolTip("Keep every Nth frame (2 = animation on twos)")
+        self.summary = QLabel()
+        form.addRow("First frame", self.first)
+        form.addRow("Last frame", self.last)
+        form.addRow("Every", self.step)
+        form.addRow(self.summary)
+        for s in (self.first, self.last, self.step):
+            s.valueChanged.connect(self._update)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+        self.fps = fps
+        self._update()
+
+    def _update(self) -> None:
+        start, stop, step = self.range()
+        n = len(range(start, stop, step))
+        self.summary.setText(f"{n} frame{'s' * (n != 1)}, played at {self.fps / step:.2f} fps" if n else "no frames in this range")
+
+    def range(self) -> tuple[int, int, int]:
+        """(start, stop, step) as 0-based indexes, stop exclusive."""
+        return self.first.value() - 1, self.last.value(), self.step.value()

@@ -20,8 +20,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QWidget)
 
+from ..app.requests import frame_options, locked_palette
 from ..core.color import rgb_to_luma
 from ..core.imageio import ImageError
+from ..engine.options import MAX_GAP
+from ..project.settings import ProjectSettings
 from .qt_worker import LatestRequest
 
 OVERLAY_ALPHA = 150  # region overlay: pastel at ~60 %, lines stay readable through it
@@ -97,8 +100,8 @@ class RegionsPanel(QWidget):
         self.flat.toggled.connect(self.flatToggled)
         self.gap = QSpinBox()
         self.gap.setObjectName("gapSize")
-        self.gap.setRange(0, 16)
-        self.gap.setValue(2)
+        self.gap.setRange(0, MAX_GAP)
+        self.gap.setValue(ProjectSettings.gap)
         self.gap.setSuffix(" px")
         self.gap.setToolTip("Gap closing: breaks in a line up to this many pixels do not leak (flat colors and fills)")
         self.gap.valueChanged.connect(self.gapChanged)
@@ -156,13 +159,13 @@ class RegionsPanel(QWidget):
         """Show ``project``'s settings (None: no project, everything disabled)."""
         for w in self.controls:
             w.setEnabled(project is not None)
-        s = project.settings if project is not None else {}
-        for w, v in ((self.flat, bool(s.get("flat", False))), (self.lock, bool(s.get("use_palette", False)))):
+        s = project.typed_settings if project is not None else ProjectSettings()
+        for w, v in ((self.flat, s.flat), (self.lock, s.use_palette)):
             if w.isChecked() != v:
                 w.blockSignals(True)
                 w.setChecked(v)
                 w.blockSignals(False)
-        gap = int(s.get("gap", 2))
+        gap = s.gap
         if self.gap.value() != gap:
             self.gap.blockSignals(True)
             self.gap.setValue(gap)
@@ -209,24 +212,25 @@ class RegionTools(QObject):
     # ------------------------------------------------------------------ settings (in the project)
     @property
     def flat(self) -> bool:
-        return bool(self.project and self.project.settings.get("flat", False))
+        return bool(self.project and self.project.typed_settings.flat)
 
     @property
     def gap(self) -> int:
-        return int(self.project.settings.get("gap", 2)) if self.project else int(self.panel.gap.value())
+        return self.project.typed_settings.gap if self.project else int(self.panel.gap.value())
 
     @property
     def locked(self) -> bool:
-        return bool(self.project and self.project.settings.get("use_palette", False))
+        return bool(self.project and self.project.typed_settings.use_palette)
 
     def flat_options(self) -> dict:
-        """``ColorizeRequest.options`` for the window's requests (single frames and shots):
-        ``{"flat": bool, "gap": px}``; the palette goes in the request's ``palette`` when locked."""
-        return {"flat": self.flat, "gap": self.gap}
+        """``ColorizeRequest.options`` of the window's frame requests
+        (:func:`~colorpaint.app.requests.frame_options`): ``{"flat": bool, "gap": px}``; the
+        palette goes in the request's ``palette`` when locked."""
+        return frame_options(self.project) if self.project else {"flat": False, "gap": self.gap}
 
     def palette(self) -> tuple:
         """The lock palette ``((r, g, b), ...)``, or () when the lock is off."""
-        return tuple(c for _, c in self.project.palette.saved) if self.locked else ()
+        return locked_palette(self.project) if self.project else ()
 
     def snap_color(self, color) -> tuple[int, int, int]:
         """``color`` (r, g, b), or with the palette locked its nearest palette color (ΔE00), so

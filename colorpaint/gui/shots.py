@@ -1,119 +1,32 @@
 """Shots in the window: import, the timeline, key and corrected marks, shot colorize, export.
 
 :class:`ShotController` binds the :class:`~colorpaint.gui.timeline.TimelinePanel` to the
-window's project. A shot colorize is one engine job on its own worker
-(:func:`colorpaint.engine.sequence.colorize_sequence`, the call ``colorpaint-cli sequence``
-makes, with the same options from :func:`shot_options`); each finished frame arrives as
-a Progress on the UI thread and goes straight into the project, so badges, thumbnails and
-the canvas update while the artist keeps browsing and painting. When the job ends its
-frames become one undo step. Thumbnails are made on another worker and cached.
+window's project. A shot colorize is a :class:`~colorpaint.app.shot_run.ShotRun` on its own
+worker (what ``colorpaint-cli sequence`` does); each finished frame goes straight into the
+project, so badges, thumbnails and the canvas update while the artist keeps browsing and
+painting, and at the end its frames become one undo step. Thumbnails are made on another
+worker and cached.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox
 
+from ..app.requests import shot_model, shot_options
+from ..app.shot_run import ShotRun, colorize_shot_job
 from ..core.imageio import ImageError
-from ..engine.jobs import CancelToken, Progress
+from ..engine.jobs import Progress
 from ..engine.weights import WeightsError
-from ..models import registry
-from ..project import FrameResult, Project, ProjectError
+from ..project import Project, ProjectError
 from ..project.io import remove_corrected, write_corrected
-from ..project.shots import ShotFrames, export_frames, export_shot, thumbnail_job
+from ..project.settings import ProjectSettings
+from ..project.shots import export_frames, export_shot, thumbnail_job
 from .convert import rgb_to_qimage
-from .prompts import VIDEO_FILTER
-
+from .prompts import VIDEO_FILTER, VideoRangeDialog  # noqa: F401  (VideoRangeDialog: imported from here too)
 from .timeline import THUMB_H, CellInfo, TimelinePanel, frame_status
-
-DEFAULT_DRIFT_THRESHOLD = 12.0
-
-
-def shot_model(project: Project) -> str:
-    """The model a shot is colorized with: the project's if it takes a previous frame, else temporal."""
-    try:
-        return project.model if "previous frame" in registry.spec(project.model).inputs else "temporal"
-    except KeyError:
-        return "temporal"
-
-
-def shot_options(project: Project, prefs, model_weights: dict) -> dict:
-    """The options of a shot job, named as :func:`~colorpaint.engine.sequence.sequence_request`
-    takes them, plus ``anchor``. ``colorpaint-cli sequence`` with the same values (``--model``,
-    ``--weights``, ``--input-kind``, ``--work-size``, ``--anchor``, ``--steady``, ``--flat``, ``--gap``,
-    ``--palette``) computes the same frames."""
-    from ..engine.sequence import STEADY
-
-    model = shot_model(project)
-    s = project.settings
-    return {"model": model, "weights": model_weights.get(model), "input_kind": s.get("input_kind", "auto"),
-            "work_size": int(prefs.work_size), "palette": tuple(c for _, c in project.palette.saved) if s.get("use_palette") else (),
-            "flat": bool(s.get("flat", False)), "gap": int(s.get("gap", 2)), "anchor": float(s.get("anchor", 0.5)),
-            "steady": float(s.get("steady", STEADY)), "references": project.references.for_engine()}
-
-
-def colorize_shot_job(session_factory, sources, names, keys, hints, options: dict, cancel: CancelToken):
-    """The default shot engine (runs on the worker): frames read lazily, the CLI's call."""
-    from ..engine.sequence import colorize_sequence, sequence_request
-
-    yield Progress(0.0, "loading")
-    from dataclasses import replace
-
-    opts = dict(options)
-    anchor = opts.pop("anchor")
-    refs = opts.pop("references", ())
-    frames = ShotFrames(sources, names)
-    session = session_factory()
-    base = sequence_request(frames[0], opts.pop("model"), **opts)
-    if refs:  # every frame takes colors from the references, beside the keys (as --ref does)
-        base = replace(base, references=tuple(refs))
-    return (yield from colorize_sequence(session, frames, base, keys=keys, hints=hints, cancel=cancel, anchor=anchor,
-                                         keep_results=False))
-
-
-class VideoRangeDialog(QDialog):
-    """Which frames of a video become the shot: first, last (1-based, inclusive) and step."""
-
-    def __init__(self, path: Path, count: int, fps: float, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("videoRangeDialog")
-        self.setWindowTitle("Import video as a shot")
-        form = QFormLayout(self)
-        form.addRow(QLabel(f"{path.name}: {count} frames at {fps:.2f} fps"))
-        self.first = QSpinBox(objectName="videoFirst")
-        self.first.setRange(1, count)
-        self.last = QSpinBox(objectName="videoLast")
-        self.last.setRange(1, count)
-        self.last.setValue(count)
-        self.step = QSpinBox(objectName="videoStep")
-        self.step.setRange(1, max(1, count))
-        self.step.setToolTip("Keep every Nth frame (2 = animation on twos)")
-        self.summary = QLabel()
-        form.addRow("First frame", self.first)
-        form.addRow("Last frame", self.last)
-        form.addRow("Every", self.step)
-        form.addRow(self.summary)
-        for s in (self.first, self.last, self.step):
-            s.valueChanged.connect(self._update)
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        bb.accepted.connect(self.accept)
-        bb.rejected.connect(self.reject)
-        form.addRow(bb)
-        self.fps = fps
-        self._update()
-
-    def _update(self) -> None:
-        start, stop, step = self.range()
-        n = len(range(start, stop, step))
-        self.summary.setText(f"{n} frame{'s' * (n != 1)}, played at {self.fps / step:.2f} fps" if n else "no frames in this range")
-
-    def range(self) -> tuple[int, int, int]:
-        """(start, stop, step) as 0-based indexes, stop exclusive."""
-        return self.first.value() - 1, self.last.value(), self.step.value()
 
 
 class ShotController(QObject):
@@ -129,7 +42,7 @@ class ShotController(QObject):
         self.project: Project | None = None
         self.shot_index = -1
         self.task = None
-        self._job: dict | None = None  # the running shot job: project, frame ids, changes
+        self.run: ShotRun | None = None  # the running shot colorize
         self._thumbs: OrderedDict[tuple, QImage] = OrderedDict()
         self._thumb_wanted: dict[tuple, tuple] = {}  # key -> (source, video index, result)
         self._thumb_task = None
@@ -154,7 +67,7 @@ class ShotController(QObject):
 
     # ------------------------------------------------------------------ binding
     def set_project(self, project: Project | None) -> None:
-        if self._job is not None and self._job["project"] is not project:
+        if self.run is not None and self.run.project is not project:
             self.cancel()
         self.project = p = project
         self._last_frame.clear()
@@ -174,12 +87,14 @@ class ShotController(QObject):
         p = self.project
         return p.shots[self.shot_index] if p is not None and 0 <= self.shot_index < len(p.shots) else None
 
+    def _settings(self) -> ProjectSettings:
+        return self.project.typed_settings if self.project else ProjectSettings()
+
     def threshold(self) -> float:
-        return float(self.project.settings.get("drift_threshold", DEFAULT_DRIFT_THRESHOLD)) if self.project else DEFAULT_DRIFT_THRESHOLD
+        return self._settings().drift_threshold
 
     def _cell(self, i: int, f) -> CellInfo:
-        job = self._job
-        pending = job is not None and job["project"] is self.project and f.id in job["pending"]
+        pending = self.run is not None and self.run.is_pending(self.project, f.id)
         drift = f.drift if f.result is not None else None  # a drift score belongs to colors (gone after an undo)
         flagged = drift is not None and drift > self.threshold() and not f.key and not f.corrected
         return CellInfo(i + 1, f.name, frame_status(f), drift, flagged, pending)
@@ -197,7 +112,7 @@ class ShotController(QObject):
         pn.set_shots([f"{s.name}  ({len(s.frames)})" for s in p.shots], self.shot_index)
         pn.set_fps(shot.fps)
         pn.set_threshold(self.threshold())
-        pn.set_steady(self._steady())
+        pn.set_steady(self._settings().steady)
         aspect = None
         cur = p.current_frame
         if cur is not None:
@@ -278,11 +193,6 @@ class ShotController(QObject):
     def _fps_changed(self, fps: float) -> None:
         if self.shot is not None:
             self.project.set_shot_fps(self.shot, fps)
-
-    def _steady(self) -> float:
-        from ..engine.sequence import STEADY
-
-        return float(self.project.settings.get("steady", STEADY)) if self.project else STEADY
 
     def _steady_changed(self, v: float) -> None:
         if self.project is not None:
@@ -381,8 +291,7 @@ class ShotController(QObject):
 
     def ask_video_range(self, path: Path, count: int, fps: float):
         """(start, stop, step) or None when cancelled (tests replace this)."""
-        d = VideoRangeDialog(path, count, fps, self.win)
-        return d.range() if d.exec() else None
+        return self.win.prompts.video_range(path, count, fps)
 
     def import_folder(self, folder) -> bool:
         """Add a folder of frames (natural sort) as a shot and show it; a new project when none is open."""
@@ -502,64 +411,34 @@ class ShotController(QObject):
     # ------------------------------------------------------------------ colorize the shot
     @property
     def busy(self) -> bool:
-        return self._job is not None
+        return self.run is not None
 
     def colorize_shot(self) -> bool:
         """Colorize the shown shot on the worker (see the module docstring). False if it cannot start."""
         win, p, shot = self.win, self.project, self.shot
         if p is None or shot is None or self.busy:
             return False
-        keys: dict[int, np.ndarray | None] = {}
-        hints: dict[int, np.ndarray] = {}
-        try:
-            for i, f in enumerate(shot.frames):
-                if (f.key or f.corrected) and f.result is not None:
-                    keys[i] = np.asarray(f.result.composite)  # the artist's colors: kept, and they condition the rest
-                elif f.key:
-                    keys[i] = None  # colorized first from its hints
-                if f.strokes and p.has_hints(f):
-                    hints[i] = p.hints(f).copy()
+        try:  # the fine-tuned versions picked are used too
+            self.run = run = ShotRun.prepare(p, shot, shot_options(p, win.prefs, win.effective_weights()))
         except ImageError as e:
             win.prompts.error("Cannot colorize the shot", str(e))
             return False
-        options = shot_options(p, win.prefs, win.effective_weights())  # the fine-tuned versions picked too
-        ids = [f.id for f in shot.frames]
-        sources = [(f.source, f.video_index) for f in shot.frames]
-        names = [f.name for f in shot.frames]
-        pending = {ids[i] for i in range(len(ids)) if not (i in keys and keys[i] is not None)}
-        self._job = {"project": p, "shot": shot, "ids": ids, "pending": pending, "changes": [], "flagged": 0}
-        engine, session = self.engine, win.session
         self.panel.set_busy(True)
         self.panel.set_progress(0.0, "starting…")
         self._refresh_cells()
-        win.statusBar().showMessage(f"Colorizing shot {shot.name!r} with {options['model']}…")
-        self.task = self.runner.start(lambda token: engine(session, sources, names, keys, hints, options, token),
+        win.statusBar().showMessage(f"Colorizing shot {shot.name!r} with {run.model}…")
+        self.task = self.runner.start(run.job(self.engine, win.session),
                                       progressed=self._on_progress, finished=lambda res: self._end("finished"),
                                       failed=self._on_failed, cancelled=lambda: self._end("cancelled"), done=self._on_done)
         return True
 
     def _on_progress(self, prog: Progress) -> None:
-        job = self._job
-        if job is None:
+        run = self.run
+        if run is None:
             return
         self.panel.set_progress(prog.fraction, prog.message or "")
-        if prog.frame is None or prog.index is None:
-            return
-        p = job["project"]
-        fid = job["ids"][prog.index]
-        job["pending"].discard(fid)
-        try:
-            f = p.frame(fid)
-        except KeyError:
-            return
-        before = f.result
-        res = FrameResult.from_engine(prog.frame, p.new_rev())
-        p.apply_result(res, f, undoable=False)  # the canvas follows if the artist is looking at this frame
-        job["changes"].append((f, before, res))
-        if prog.drift is not None:
-            p.set_flags(f, drift=round(float(prog.drift), 3))
-        if p is self.project and f.drift is not None and f.drift > self.threshold():
-            job["flagged"] += 1
+        # into the project: the canvas follows if the artist is looking at this frame
+        run.take(prog, self.threshold() if run.project is self.project else None)
 
     def _on_failed(self, e: BaseException) -> None:
         known = isinstance(e, (WeightsError, ImageError, ValueError, KeyError, RuntimeError, OSError))
@@ -567,20 +446,11 @@ class ShotController(QObject):
         self.win.prompts.error("Shot colorize failed", str(e) if known and str(e) else f"{e.__class__.__name__}: {e}")
 
     def _end(self, how: str) -> None:
-        job = self._job
-        if job is None:
-            return
-        p, shot, n = job["project"], job["shot"], len(job["changes"])
-        if n:
-            p.record_results(job["changes"], f"Colorize shot {shot.name} ({n} frame{'s' * (n != 1)})")
-        msg = {"finished": f"Colorized {n} frames of {shot.name!r}", "cancelled": f"Shot colorize cancelled after {n} frames",
-               "failed": f"Shot colorize failed after {n} frames"}[how]
-        if job["flagged"]:
-            msg += f"; {job['flagged']} flagged for review (drift > {self.threshold():.1f})"
-        self.win.statusBar().showMessage(msg, 10000)
+        if self.run is not None:
+            self.win.statusBar().showMessage(self.run.finish(how, self.threshold()), 10000)
 
     def _on_done(self) -> None:
-        self._job = None
+        self.run = None
         self.task = None
         self.panel.set_busy(False)
         self._refresh_cells()

@@ -166,10 +166,10 @@ class FileWork:
         p.settings["brush_color"] = [int(c) for c in self.canvas.brush_color]
 
     def _restore_view_state(self, p: Project) -> None:
-        c = p.settings.get("brush_color")
-        if c is not None:
-            self.set_color(tuple(c))
-        if p.settings.get("live") and not self.live_on:
+        s = p.typed_settings
+        if s.brush_color is not None:
+            self.set_color(s.brush_color)
+        if s.live and not self.live_on:
             self.live_on = True  # on, without recoloring what was opened: the next stroke updates it
             self.act_live.setChecked(True)
 
