@@ -245,7 +245,7 @@ class WindowBuild:
         self.model_picker.setObjectName("modelPicker")
         self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_picker.setMinimumContentsLength(12)  # long version names are elided here, whole in the list
-        self.refresh_model_picker()
+        self.list_versions_later()
         self.model_picker.currentIndexChanged.connect(self._on_model_picked)
         tb.addWidget(self.model_picker)
         self.colorize_button = QPushButton("Colorize", tb)
@@ -340,7 +340,7 @@ class WindowBuild:
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
 
         # ---- Train panel (bottom, a tab beside the timeline): fine-tune, then pick the version here
-        self.trainer = TrainerTab(store=self.model_store)
+        self.trainer = TrainerTab(store=self.model_store, runner=self.workers.background)
         self.trainer.prompts = self.prompts
         self.trainer.modelAdded.connect(self._on_version_added)
         self.trainer.modelSelected.connect(self.use_model_version)

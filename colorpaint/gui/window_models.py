@@ -88,12 +88,29 @@ class ModelPicking:
             self.model_picker.setCurrentIndex(i)
             self.model_picker.blockSignals(False)
 
-    def refresh_model_picker(self) -> None:
+    _picker_fills = 0  # counts the picker's fills: a background listing older than the last fill is dropped
+
+    def list_versions_later(self) -> None:
+        """Fill ``modelPicker`` with the families now, and with their fine-tuned versions once
+        the background lane has read the model folder (checking weights loads torch, so the
+        window starts without it)."""
+        self.refresh_model_picker(versions=[])
+        fill, store = self._picker_fills, self.model_store
+        self.workers.background.start(lambda token: store.list_versions(),
+                                      finished=lambda versions: self._versions_listed(versions, fill))
+
+    def _versions_listed(self, versions, fill: int) -> None:
+        if fill == self._picker_fills:
+            self.refresh_model_picker(versions)
+
+    def refresh_model_picker(self, versions=None) -> None:
         """List every model version in ``modelPicker``: per family its bundled weights (named
-        after the family), then the artist's fine-tuned versions; the selection is kept."""
+        after the family), then the artist's fine-tuned versions (``versions``; default: the
+        model folder's, read now); the selection is kept."""
+        self._picker_fills += 1
         pk = self.model_picker
         keep = (self.project.model, self.chosen_version(self.project.model)) if self.project else self.picked_model()
-        versions = [v for v in self.model_store.list_versions() if not v.bundled]
+        versions = [v for v in (self.model_store.list_versions() if versions is None else versions) if not v.bundled]
         pk.blockSignals(True)
         pk.clear()
         for fam in registry.names():

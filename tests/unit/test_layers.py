@@ -4,7 +4,8 @@
 
 core is numpy/OpenCV, models are the networks, engine runs them, project is the document,
 training trains, app is what the window does without widgets, cli and gui are the two
-faces. A newcomer can then read any layer without the ones above it."""
+faces. A newcomer can then read any layer without the ones above it. What the window
+imports to start (app, project, the model registry, weights metadata) imports without torch."""
 from __future__ import annotations
 
 import ast
@@ -82,5 +83,23 @@ def test_qt_free_layers_import_without_qt_in_a_fresh_interpreter():
             f"for m in {mods!r}:\n    importlib.import_module(m)\n"
             f"bad = [m for m in sys.modules if m.split('.')[0] in {QT!r}]\n"
             "assert not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+# what the window imports before its first colorize: torch (seconds to load) comes later, on a worker
+TORCH_FREE = ("colorpaint.app", "colorpaint.project", "colorpaint.models.registry", "colorpaint.engine.options",
+              "colorpaint.engine.weights", "colorpaint.engine.model_store", "colorpaint.engine.jobs")
+
+
+def test_the_window_s_layers_import_without_torch():
+    mods = []
+    for name in TORCH_FREE:
+        path = PKG.parent / Path(*name.split("."))
+        mods += ([".".join((name, f.stem)).removesuffix(".__init__") for f in sorted(path.glob("*.py"))] if path.is_dir()
+                 else [name])
+    code = ("import importlib, sys\n"
+            f"for m in {mods!r}:\n    importlib.import_module(m)\n"
+            "assert 'torch' not in sys.modules, [m for m in sys.modules if m.startswith('colorpaint')]\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
