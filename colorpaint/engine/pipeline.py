@@ -22,6 +22,7 @@ from ..core.lineart import detect_kind
 from ..core.memo import Recent, pixels_key
 from ..models import registry
 from .jobs import CancelToken, Progress
+from .options import DEFAULT_GAP, ColorizeOptions
 
 DEFAULT_WORK_SIZE = 256
 PREVIEW_WORK_SIZE = 192
@@ -204,9 +205,10 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     if kind == "gray":
         lab[..., 0] = L_in
     elif req.options.get("cel", True) and req.prev is None:
-        lab = _cel(lab, gray, req.hints)
+        lab = _cel(lab, gray, req.hints, _gap(req))
     if kind == "lineart" and req.hints is not None and req.options.get("hint_regions", "agreeing"):
-        lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing")
+        lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing",
+                                       gap=_gap(req))
     color = lab_to_rgb(lab)
     if kind == "lineart":
         composite = draw_lines(color, req.image if req.image.shape[:2] == color.shape[:2] else gray)  # lines on top, in their colors
@@ -236,9 +238,15 @@ def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str) -> np.
 _WHITE = np.array([100.0, 0.0, 0.0], np.float32)
 
 
-def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
-    """Clean cel color on line art: each closed region (lines with gaps up to 2 px closed)
-    takes one color, the per-channel median of the prediction inside it, and the regions
+def _gap(req: ColorizeRequest) -> int:
+    """The request's gap (option ``gap``): line breaks up to this many px still close a
+    region, for the cel colors and the hint rules as for fills."""
+    return int(ColorizeOptions.of(req.options).gap)
+
+
+def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None, gap: int = DEFAULT_GAP) -> np.ndarray:
+    """Clean cel color on line art: each closed region (lines with gaps up to ``gap`` px
+    closed) takes one color, the per-channel median of the prediction inside it, and the regions
     touching the frame's border (the page around the figure) take paper white. Under the
     lines each pixel takes its nearest region's color, so no prediction is left to show as
     a halo past a line. Regions holding a hint are left as they are (the hint rules decide
@@ -246,7 +254,7 @@ def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None) -> np.ndar
     from ..core.hints import resize_hints
     from ..core.regions import fill_lines, region_median, segment_cached
 
-    labels, n = segment_cached(gray, gap_close=2, min_area=None, copy=False)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
     if n == 0:
         return lab
     lab = np.asarray(lab, np.float32)
@@ -266,7 +274,8 @@ def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None) -> np.ndar
     return out
 
 
-def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray, only_agreeing: bool = True) -> np.ndarray:
+def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray, only_agreeing: bool = True,
+                             gap: int = DEFAULT_GAP) -> np.ndarray:
     """On line art, a closed region whose hints agree takes their color, exactly and flat.
 
     What an artist expects of a stroke inside a closed shape, and what the networks only
@@ -276,7 +285,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     channel: an open shape, or a color change with no line) the networks' own split is
     kept (they see the nearest-stroke spread as input and were measured better there);
     with ``only_agreeing=False`` each pixel of such a region takes its nearest hint
-    instead. Lines with gaps of up to 2 px still close a region.
+    instead. Lines with gaps of up to ``gap`` px still close a region.
     ``hints``: HxWx4 uint8 RGBA of any size. Request option ``hint_regions``:
     ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
@@ -287,7 +296,7 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     m = hints[..., 3] > 0
     if not m.any():
         return lab
-    labels, _ = segment_cached(gray, gap_close=2, min_area=None, copy=False)
+    labels, _ = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
     hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
     hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
     if only_agreeing:  # regions whose hints disagree are left out before spreading
@@ -410,7 +419,7 @@ def _without_slips(req: ColorizeRequest) -> np.ndarray:
     hints = resize_hints(req.hints, h, w)
     if not (hints[..., 3] > 0).any():
         return hints
-    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None, copy=False)
+    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False)
     return ignore_slips(hints, labels)
 
 
@@ -435,11 +444,11 @@ def _unhinted_result(session, loaded, req: ColorizeRequest, kind: str) -> tuple[
 
 
 def _keep_unhinted_regions(req: ColorizeRequest, composite, color, plain_composite, plain_color):
-    """Closed line-art regions (gaps up to 2 px closed) that hold no hint take the no-hint colors."""
+    """Closed line-art regions (gaps up to the request's gap closed) that hold no hint take the no-hint colors."""
     from ..core.hints import resize_hints
     from ..core.regions import segment_cached
 
-    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=2, min_area=None, copy=False)
+    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False)
     hm = resize_hints(req.hints, *labels.shape)[..., 3] > 0
     stay = np.zeros(n + 1, bool)  # lines and hinted regions keep the hinted result
     stay[0] = True
