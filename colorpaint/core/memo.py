@@ -20,11 +20,23 @@ def pixels_key(a: np.ndarray) -> tuple:
     return hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest(), a.shape, a.dtype.str
 
 
-class Recent:
-    """The last ``size`` values computed, least recently used dropped first."""
+def _nbytes(value) -> int:
+    """Bytes held by the arrays in ``value`` (an array, or a tuple/list of them and others)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return 0
 
-    def __init__(self, size: int):
+
+class Recent:
+    """The last ``size`` values computed, least recently used dropped first; with
+    ``max_bytes``, older values are dropped too while the arrays kept exceed it (the newest
+    is always kept: a page of 8000x8000 pixels has 256 MB of region labels)."""
+
+    def __init__(self, size: int, max_bytes: int | None = None):
         self.size = size
+        self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -39,4 +51,7 @@ class Recent:
             self._items[key] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+            if self.max_bytes is not None:
+                while len(self._items) > 1 and sum(_nbytes(v) for v in self._items.values()) > self.max_bytes:
+                    self._items.popitem(last=False)
         return value

@@ -91,7 +91,9 @@ def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -
         keep[0] = False
         lut = np.zeros(n + 1, np.int32)
         lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-        labels, n = lut[labels], int(keep.sum())
+        for a in range(0, labels.shape[0], 256):  # in place, a band at a time: no second page of labels
+            labels[a:a + 256] = np.take(lut, labels[a:a + 256])
+        n = int(keep.sum())
     return labels, n
 
 
@@ -105,8 +107,10 @@ def _segment(lineart: np.ndarray, gap_close: int) -> tuple[np.ndarray, int]:
         return labels, n
 
     todo = cv2.subtract(wall, m8)  # the ring (0/1): taken by the dilation, not real line
+    del wall, m8
     # float32 labels are exact below 2**24 regions; cv2.dilate has no int32 path.
     labf = labels.astype(np.float32)
+    del labels
     for _ in range(r + 1):  # r+1 steps fill a break of 2r px from both sides
         grown = cv2.dilate(labf, _K3)
         take = cv2.bitwise_and(todo, (grown > 0).view(np.uint8))
@@ -117,7 +121,15 @@ def _segment(lineart: np.ndarray, gap_close: int) -> tuple[np.ndarray, int]:
     todo = todo.view(bool)
     if todo.any():
         n = _merge_leftovers(labf, todo, n)
-    return labf.astype(np.int32), n
+    return _as_int32(labf), n
+
+
+def _as_int32(labf: np.ndarray) -> np.ndarray:
+    """float32 labels turned int32 in their own memory, a band of rows at a time."""
+    out = labf.view(np.int32)
+    for a in range(0, labf.shape[0], 256):
+        out[a:a + 256] = labf[a:a + 256]
+    return out
 
 
 def _merge_leftovers(labf: np.ndarray, todo: np.ndarray, n: int) -> int:
@@ -168,17 +180,20 @@ def region_median(labels: np.ndarray, values: np.ndarray,
     has = counts > 0
     lo = (starts + (counts - 1) // 2)[has]
     hi = (starts + counts // 2)[has]
-    high = lab.astype(np.uint64) << np.uint64(32)
+    high = lab.astype(np.uint64)
+    high <<= np.uint64(32)
     out = np.full((n + 1, vals.shape[1]), np.nan, np.float32)
     for c in range(vals.shape[1]):
-        srt = np.sort(high | _f32_to_ordered(np.ascontiguousarray(vals[:, c])))
+        srt = _f32_to_ordered(np.ascontiguousarray(vals[:, c]))
+        srt |= high  # in place, and sorted in place: 16 bytes a value at the peak instead of 44
+        srt.sort()
         med_lo = _ordered_to_f32((srt[lo] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         med_hi = _ordered_to_f32((srt[hi] & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         out[has, c] = 0.5 * (med_lo.astype(np.float64) + med_hi)
     return out, counts
 
 
-_SEGMENTS = Recent(4)
+_SEGMENTS = Recent(4, max_bytes=512 * 1024 * 1024)
 
 
 def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0, copy: bool = True) -> tuple[np.ndarray, int]:
@@ -206,35 +221,73 @@ def nearest_in_region(labels: np.ndarray, mask: np.ndarray, values: np.ndarray) 
     distance), so two strokes in one open shape split it between them, as a colorize mask
     does, instead of mixing into one color. Returns ``(HxWxC float32, HxW bool covered)``.
     """
-    h, w = labels.shape
-    c = values.shape[-1]
-    hm = mask & (labels > 0)
-    if not hm.any():
-        return np.zeros((h, w, c), np.float32), np.zeros((h, w), bool)
-    ids, vals = labels[hm], values[hm].astype(np.float32)
-    n = int(labels.max()) + 1
-    # most regions hold one color (one stroke, or strokes of one color): a lookup table
-    # fills them all at once; only regions with several colors are split pixel by pixel
-    first = np.zeros((n, c), np.float32)
-    first[ids] = vals
-    has = np.zeros(n, bool)
-    has[ids] = True
-    mixed = np.zeros(n, bool)
-    mixed[ids[(vals != first[ids]).any(1)]] = True
-    out = np.take(first, labels, axis=0)  # np.take: 4x faster than first[labels] at 2048²
-    covered = np.take(has, labels)
-    for r in np.flatnonzero(mixed):
-        ys, xs = np.nonzero(labels == r)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        reg_c = labels[y0:y1, x0:x1] == r
-        hm_c = hm[y0:y1, x0:x1] & reg_c
-        vals_r = values[y0:y1, x0:x1][hm_c]
-        _, idx = cv2.distanceTransformWithLabels((~hm_c).astype(np.uint8), cv2.DIST_L2, 5,
-                                                 labelType=cv2.DIST_LABEL_PIXEL)
-        lut = np.zeros(int(idx.max()) + 1, np.int64)
-        lut[idx[hm_c]] = np.arange(len(vals_r))
-        np.copyto(out[y0:y1, x0:x1], np.take(vals_r, np.take(lut, idx), axis=0), where=reg_c[..., None])
-    return out, covered
+    ys, xs = np.nonzero(mask & (labels > 0))
+    spread = RegionSpread(labels, ys, xs, values[ys, xs], values.shape[-1])
+    return spread.rows(0, labels.shape[0])
+
+
+class RegionSpread:
+    """:func:`nearest_in_region` for marks given as points, read a band of rows at a time
+    (a large page is finished in strips, :mod:`colorpaint.engine.pipeline`).
+
+    ``ys``, ``xs``: the marks' pixel coordinates in raster order, on regions (labels > 0);
+    ``vals``: their values (K x C). Most regions hold one color (one stroke, or strokes of
+    one color): a lookup table fills them all at once; only regions holding several
+    colors are split pixel by pixel, each by one distance transform over its bounding box,
+    worked out on first use and kept (4 bytes per pixel of that box)."""
+
+    def __init__(self, labels: np.ndarray, ys: np.ndarray, xs: np.ndarray, vals: np.ndarray, channels: int | None = None):
+        self.labels = labels
+        self.c = int(channels if channels is not None else vals.shape[-1])
+        self.ys, self.xs = ys, xs
+        self.vals = np.asarray(vals, np.float32).reshape(-1, self.c)
+        ids = labels[ys, xs]
+        self.any = len(ids) > 0
+        n = int(labels.max()) + 1 if self.any else 1
+        self.first = np.zeros((n, self.c), np.float32)
+        self.first[ids] = self.vals  # several marks in one region: the last in raster order, as numpy assigns
+        self.has = np.zeros(n, bool)
+        self.has[ids] = True
+        mixed = np.zeros(n, bool)
+        mixed[ids[(self.vals != self.first[ids]).any(1)]] = True
+        self.mixed = np.flatnonzero(mixed)
+        self._ids = ids
+        self._split: dict[int, tuple] = {}
+
+    def _region(self, r: int):
+        """(y0, y1, x0, x1, region mask in the box, each box pixel's mark values) of mixed region ``r``."""
+        got = self._split.get(r)
+        if got is None:
+            ys, xs = np.nonzero(self.labels == r)
+            y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+            reg_c = self.labels[y0:y1, x0:x1] == r
+            own = self._ids == r
+            hm_c = np.zeros(reg_c.shape, bool)
+            hm_c[self.ys[own] - y0, self.xs[own] - x0] = True
+            vals_r = self.vals[own]  # raster order, as hm_c[hm_c] reads them
+            _, idx = cv2.distanceTransformWithLabels((~hm_c).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)
+            lut = np.zeros(int(idx.max()) + 1, np.int32)
+            lut[idx[hm_c]] = np.arange(len(vals_r))
+            got = (y0, y1, x0, x1, reg_c, vals_r, np.take(lut, idx))
+            self._split[r] = got
+        return got
+
+    def rows(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(values (b-a)xWxC float32, covered (b-a)xW bool)`` for rows ``a:b``."""
+        band = self.labels[a:b]
+        if not self.any:
+            return np.zeros(band.shape + (self.c,), np.float32), np.zeros(band.shape, bool)
+        out = np.take(self.first, band, axis=0)  # np.take: 4x faster than first[labels] at 2048²
+        covered = np.take(self.has, band)
+        for r in self.mixed:
+            y0, y1, x0, x1, reg_c, vals_r, near = self._region(int(r))
+            t0, t1 = max(a, y0), min(b, y1)
+            if t0 >= t1:
+                continue
+            sl = slice(t0 - y0, t1 - y0)
+            np.copyto(out[t0 - a:t1 - a, x0:x1], np.take(vals_r, near[sl], axis=0), where=reg_c[sl][..., None])
+        return out, covered
 
 
 def geodesic_nearest(labels: np.ndarray, mask: np.ndarray, values: np.ndarray, gap_cost: float = 100.0,
@@ -298,12 +351,28 @@ def _sweep(dist: np.ndarray, src: np.ndarray, cost: np.ndarray) -> None:
 def _f32_to_ordered(v: np.ndarray) -> np.ndarray:
     """float32 -> uint32 whose unsigned order is the float order (flip negatives, set sign on rest)."""
     b = v.view(np.uint32)
-    return np.where(b >> 31 == 1, ~b, b | np.uint32(0x80000000)).astype(np.uint64)
+    mask = b >> np.uint32(31)  # 1 on negatives
+    np.negative(mask, out=mask)  # 0xFFFFFFFF on negatives (unsigned wrap), 0 elsewhere
+    mask |= np.uint32(0x80000000)
+    mask ^= b
+    return mask.astype(np.uint64)
 
 
 def _ordered_to_f32(m: np.ndarray) -> np.ndarray:
     """Inverse of :func:`_f32_to_ordered` (on uint32)."""
     return np.where(m >> 31 == 1, m & np.uint32(0x7FFFFFFF), ~m).astype(np.uint32).view(np.float32)
+
+
+def _numbered_in_raster_order(near: np.ndarray, ink: np.ndarray, rows: int = 256) -> bool:
+    """Whether OpenCV numbered the non-ink pixels 1, 2, ... in raster order (checked a band
+    of rows at a time, so no page-sized index array is made)."""
+    done = 0
+    for a in range(0, near.shape[0], rows):
+        got = near[a:a + rows][ink[a:a + rows] == 0]
+        if not np.array_equal(got, np.arange(done + 1, done + len(got) + 1, dtype=got.dtype)):
+            return False
+        done += len(got)
+    return True
 
 
 def fill_lines(labels: np.ndarray) -> np.ndarray:
@@ -316,11 +385,16 @@ def fill_lines(labels: np.ndarray) -> np.ndarray:
     if not labels.any() or labels.all():
         return labels
     ink = (labels == 0).view(np.uint8)
-    _, near = cv2.distanceTransformWithLabels(ink, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
-    src = np.flatnonzero(ink.ravel() == 0)
-    near = near.ravel()
-    if np.array_equal(near[src], np.arange(1, len(src) + 1, dtype=near.dtype)):
-        return labels.ravel()[src][near - 1].reshape(labels.shape)
+    near = cv2.distanceTransformWithLabels(ink, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)[1]
+    if _numbered_in_raster_order(near, ink):
+        # each region pixel's label, in OpenCV's numbering (a page of 8000x8000 was 38 bytes a
+        # pixel at its peak when indices were gathered for every pixel; this reads the ink only)
+        by_number = labels[ink == 0]
+        inkb = ink.view(bool)
+        out = labels.copy()
+        out[inkb] = by_number[near[inkb] - 1]
+        return out
+    del near
     labf = labels.astype(np.float32)  # another numbering: grow the regions step by step instead
     hole = ink.copy()
     while cv2.countNonZero(hole):

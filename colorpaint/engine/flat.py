@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
-from ..core.regions import fill_lines, flat_fill, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
+from ..core.regions import fill_lines, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
 from .options import DEFAULT_GAP, MAX_GAP, ColorizeOptions, check_gap  # noqa: F401  (MAX_GAP, check_gap: callers import them from here too)
 
 
@@ -23,27 +23,48 @@ def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarra
     gap = check_gap(gap)
     gray = rgb_to_luma(lineart_rgb)
     labels, n = segment_cached(gray, gap_close=gap, min_area=None)
-    lab = rgb_to_lab(color_rgb)
+    if n == 0:  # no closed region: the prediction as it is
+        return lab_to_rgb(rgb_to_lab(color_rgb)), labels, None
     if hints is not None:
         from ..core.hints import resize_hints
 
         hints = ignore_slips(resize_hints(hints, *gray.shape), labels)
-    flat = flat_fill(labels, lab, hints)
+    region = region_colors(labels, color_rgb, n, hints)
     idx = None
     if palette:
-        region, _ = region_median(labels, flat, n)  # hinted regions hold their hint color: it snaps too
-        snapped, idx = snap_regions(labels, region, palette)
-        flat = paint_regions(labels, snapped, flat)
+        region, idx = snap_regions(labels, region, palette)  # hinted regions hold their hint color: it snaps too
     full = fill_lines(labels)  # under the ink and in ink-sized pockets: the neighbouring flat color
-    if n:
-        ink = labels == 0
-        rep = np.zeros(n + 1, np.int64)
-        rep[labels.ravel()] = np.arange(labels.size)  # any pixel of each region (they are uniform now)
-        flat[ink] = flat.reshape(-1, 3)[rep[full[ink]]]
-    rgb = lab_to_rgb(flat)
+    # one color per region: converted once per region, then painted (a page-sized Lab image
+    # is never made; an 8000x8000 page needed 4.5 GB that way)
+    rgb = np.take(lab_to_rgb(np.nan_to_num(region, nan=100.0)[None])[0], full, axis=0)
     if idx is not None:
         _exact_palette(rgb, full, idx, palette)
     return rgb, labels, idx
+
+
+def region_colors(labels: np.ndarray, color_rgb: np.ndarray, n: int, hints: np.ndarray | None = None) -> np.ndarray:
+    """Each region's flat color, ``(n+1)x3`` Lab: the per-channel median of ``color_rgb``
+    (the prediction) inside it, or of the hints inside it (:func:`~colorpaint.core.regions.flat_fill`'s
+    rule: the artist is always right). The prediction's Lab is made one channel at a time,
+    in bands of rows, so only one float channel of the page exists at once."""
+    from ..core.regions import deciding_hints
+
+    h = labels.shape[0]
+    region = np.empty((n + 1, 3), np.float32)
+    channel = np.empty(labels.shape, np.float32)
+    step = max(1, (1 << 20) // max(1, labels.shape[1]))
+    for c in range(3):
+        for a in range(0, h, step):
+            channel[a:a + step] = rgb_to_lab(color_rgb[a:a + step])[..., c]
+        region[:, c] = region_median(labels, channel[..., None], n)[0][:, 0]
+    del channel
+    if hints is not None:
+        hm = deciding_hints(hints[..., 3] > 0, labels)
+        if hm.any():
+            hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
+            hmed, hcount = region_median(labels[hm], hint_lab, n)
+            region[hcount > 0] = hmed[hcount > 0]
+    return region
 
 
 def _exact_palette(rgb: np.ndarray, labels: np.ndarray, idx: np.ndarray, palette) -> None:
@@ -66,10 +87,13 @@ def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = DE
     color, _, _ = flat_colors(image, result.color, hints, palette, gap)
     if result.kind == "lineart":
         return draw_lines(color, image), color
-    # grayscale: keep the input's own lightness under the flat chroma
-    lab = rgb_to_lab(color)
-    lab[..., 0] = rgb_to_lab(image)[..., 0]
-    out = lab_to_rgb(lab)
+    # grayscale: keep the input's own lightness under the flat chroma (a band of rows at a time)
+    out = np.empty_like(color)
+    step = max(1, (1 << 20) // max(1, color.shape[1]))
+    for a in range(0, color.shape[0], step):
+        lab = rgb_to_lab(color[a:a + step])
+        lab[..., 0] = rgb_to_lab(image[a:a + step])[..., 0]
+        out[a:a + step] = lab_to_rgb(lab)
     return out, out
 
 

@@ -172,6 +172,14 @@ def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = 
     return L, kind_v, hints, prev, (wh, ww)
 
 
+# Above this many pixels a page is finished in bands of rows (strips) instead of at once, so
+# the full-size float work (upsampled Lab, guided filter, color conversion) never exists
+# for the whole page: peak memory per pixel drops from about 58 to about 20 bytes
+# (benchmarks/bench_memory.py, ``tiles``). Below it, one strip is the whole image.
+TILE_PIXELS = 4_500_000
+STRIP_PIXELS = 4_000_000  # rows per strip: about this many pixels
+
+
 def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tuple[int, int],
            conf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Network output (3xHxW, network scaling, padded) -> (composite, color layer) at full size.
@@ -181,40 +189,178 @@ def finish(req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size: tup
     grayscale, paper white on line art) where the network is unsure (request option
     ``calibrate``, default True). On line art without hints and without a previous frame,
     request option ``cel`` (default True) paints every closed region one color and the page
-    (regions touching the frame's border) paper white (:func:`_cel`)."""
-    img = req.image
-    h, w = img.shape[:2]
-    wh, ww = size
-    lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
-    if conf is not None:
-        lab_small = _calibrated(lab_small, conf[:wh, :ww], req.model, kind)
-    if kind == "lineart":
-        lab_small = _fill_under_ink(lab_small, _resize(rgb_to_luma(img), ww, wh))
-    lab = cv2.resize(lab_small, (w, h), interpolation=cv2.INTER_LINEAR) if (wh, ww) != (h, w) else lab_small
-    gray = rgb_to_luma(img)
-    L_in = luma_to_L(gray)
-    if (wh, ww) != (h, w):
-        scale = max(h / wh, w / ww)
-        r = max(2, int(round(scale * 2)))
-        guide = L_in / 100.0
-        if kind == "lineart":
-            # fills, not lines, steer the color: the guide is the line art with lines thinned
-            guide = cv2.morphologyEx(guide, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) if scale > 1.5 else guide
-        # coefficients on a grid up to half the upscale coarser: same result within 0.1 Lab, 4-9x less work at 2048²
-        lab = guided_filter(guide.astype(np.float32), lab.astype(np.float32), r, 1e-3, subsample=max(1, int(scale // 2)))
-    if kind == "gray":
-        lab[..., 0] = L_in
-    elif req.options.get("cel", True) and req.prev is None:
-        lab = _cel(lab, gray, req.hints, _gap(req))
-    if kind == "lineart" and req.hints is not None and req.options.get("hint_regions", "agreeing"):
-        lab = _hints_own_their_regions(lab, gray, req.hints, only_agreeing=req.options.get("hint_regions", "agreeing") == "agreeing",
-                                       gap=_gap(req))
-    color = lab_to_rgb(lab)
-    if kind == "lineart":
-        composite = draw_lines(color, req.image if req.image.shape[:2] == color.shape[:2] else gray)  # lines on top, in their colors
-    else:
-        composite = color
+    (regions touching the frame's border) paper white (:meth:`_Finish._cel_plan`).
+
+    Pages over :data:`TILE_PIXELS` are finished in strips of rows (:class:`_Finish`); the
+    result matches the whole-page one within a level or two of 255 near strip seams."""
+    job = _Finish(req, lab_net_small, kind, size, conf)
+    h, w = req.image.shape[:2]
+    strips = job.strips()
+    if len(strips) == 1:
+        return job.rows(0, h)
+    composite = np.empty((h, w, 3), np.uint8)
+    color = np.empty((h, w, 3), np.uint8) if kind == "lineart" else composite
+    for a, b in strips:
+        c, col = job.rows(a, b)
+        composite[a:b] = c
+        if color is not composite:
+            color[a:b] = col
     return composite, color
+
+
+class _Finish:
+    """The steps after the network, prepared once for a page and run on bands of its rows.
+
+    Set up at the working resolution (small): the network's Lab, calibrated, with the ink
+    filled from around it. Set up for the whole page, in compact form: the closed regions
+    (int32 labels, line art only), the cel colors per region and the hints as points.
+    :meth:`rows` then makes a band's upsampled, guided-filtered Lab, its region colors and
+    its RGB composite, reading only that band plus a margin."""
+
+    def __init__(self, req: ColorizeRequest, lab_net_small: np.ndarray, kind: str, size, conf):
+        self.req, self.kind = req, kind
+        img = req.image
+        self.h, self.w = h, w = img.shape[:2]
+        self.wh, self.ww = wh, ww = size
+        lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
+        if conf is not None:
+            lab_small = _calibrated(lab_small, conf[:wh, :ww], req.model, kind)
+        self.gray = rgb_to_luma(img)
+        if kind == "lineart":
+            lab_small = _fill_under_ink(lab_small, _resize(self.gray, ww, wh))
+        self.lab_small = np.ascontiguousarray(lab_small, dtype=np.float32)
+        self.scaled = (wh, ww) != (h, w)
+        if self.scaled:
+            scale = max(h / wh, w / ww)
+            self.radius = max(2, int(round(scale * 2)))
+            self.sub = max(1, int(scale // 2))
+            self.close = kind == "lineart" and scale > 1.5
+            r_coarse = max(1, int(round(self.radius / self.sub)))
+            # rows a strip's guided filter reads beyond its band: two box filters on the
+            # coarse grid, the resizes to and from it, the 3x3 closing of the guide
+            self.margin = (2 * r_coarse + 3) * self.sub + 4
+        else:
+            self.margin = 0
+        self.cel = kind == "lineart" and req.options.get("cel", True) and req.prev is None
+        rule = req.options.get("hint_regions", "agreeing")
+        self.hint_rule = kind == "lineart" and req.hints is not None and bool(rule)
+        self.labels = self.filled = self.table = self.keep = self.spread = None
+        self._whole = None  # the single strip's Lab, kept between the cel table and the rows
+        if self.cel or self.hint_rule:
+            from ..core.regions import segment_cached
+
+            self.labels, self.n = segment_cached(self.gray, gap_close=_gap(req), min_area=None, copy=False)
+        if self.cel and self.n > 0:
+            self._cel_plan()
+        if self.hint_rule:
+            self.spread = _hint_spread(self.gray, self.labels, req.hints, only_agreeing=rule == "agreeing")
+
+    def strips(self) -> list[tuple[int, int]]:
+        h, w = self.h, self.w
+        if h * w <= TILE_PIXELS:
+            return [(0, h)]
+        step = max(8, STRIP_PIXELS // w // 8 * 8)
+        return [(a, min(h, a + step)) for a in range(0, h, step)]
+
+    def _lab(self, a: int, b: int) -> np.ndarray:
+        """Full-resolution Lab of rows ``a:b`` before the region rules (HxWx3 float32)."""
+        h, w = self.h, self.w
+        if not self.scaled:
+            lab = self.lab_small[a:b].copy()
+            if self.kind == "gray":
+                lab[..., 0] = luma_to_L(self.gray[a:b])
+            return lab
+        if (a, b) == (0, h):
+            up, top, guide_gray = cv2.resize(self.lab_small, (w, h), interpolation=cv2.INTER_LINEAR), 0, self.gray
+            lo, hi = 0, h
+        else:
+            lo, hi = max(0, a - self.margin), min(h, b + self.margin)
+            up, top, guide_gray = _upsample_rows(self.lab_small, h, w, lo, hi), a - lo, self.gray[lo:hi]
+        guide = luma_to_L(guide_gray) / 100.0
+        if self.close:
+            # fills, not lines, steer the color: the guide is the line art with lines thinned
+            guide = cv2.morphologyEx(guide, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        # coefficients on a grid up to half the upscale coarser: same result within 0.1 Lab, 4-9x less work at 2048²
+        lab = guided_filter(guide.astype(np.float32), up.astype(np.float32), self.radius, 1e-3, subsample=self.sub)
+        lab = lab[top:top + (b - a)]
+        if self.kind == "gray":
+            lab[..., 0] = luma_to_L(self.gray[a:b])
+        return lab
+
+    def _cel_plan(self):
+        """Clean cel color on line art: each closed region (lines with gaps up to the
+        request's gap closed) takes one color, the per-channel median of the prediction inside it (every
+        pixel on a one-strip page; on a larger page every other pixel of every other row,
+        a region no sample falls in taking its mean), and the regions touching the frame's
+        border (the page around the figure) take paper white. Under the lines each pixel
+        takes its nearest region's color, so no prediction is left to show as a halo past
+        a line. Regions holding a hint keep the prediction (the hint rules decide them)."""
+        from ..core.hints import resize_hints
+        from ..core.regions import fill_lines, region_median
+
+        labels, n = self.labels, self.n
+        strips = self.strips()
+        if len(strips) == 1:
+            self._whole = self._lab(0, self.h)
+            table, _ = region_median(labels, self._whole, n)
+        else:
+            ids, vals = [], []
+            sums, counts = np.zeros((n + 1, 3)), np.zeros(n + 1)
+            for a, b in strips:
+                lab = self._lab(a, b)
+                band = labels[a:b]
+                counts += np.bincount(band.ravel(), minlength=n + 1)
+                for c in range(3):
+                    sums[:, c] += np.bincount(band.ravel(), weights=lab[..., c].ravel(), minlength=n + 1)
+                s0 = a % 2  # every other row and column of the page, whatever the strip
+                ids.append(band[s0::2, ::2].ravel())
+                vals.append(lab[s0::2, ::2].reshape(-1, 3))
+            ids, vals = np.concatenate(ids), np.concatenate(vals)
+            table, got = region_median(ids, vals, n)
+            del ids, vals
+            none = got == 0
+            table[none] = (sums[none] / np.maximum(counts[none], 1)[:, None]).astype(np.float32)
+        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        table[border[border > 0]] = _WHITE
+        keep = np.zeros(n + 1, bool)  # regions whose prediction stays: hinted ones
+        if self.req.hints is not None:
+            hm = resize_hints(self.req.hints, *labels.shape)[..., 3] > 0
+            keep[np.unique(labels[hm])] = True
+            keep[0] = False
+        self.table, self.keep = table, keep
+        self.filled = fill_lines(labels)
+
+    def rows(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """(composite, color layer) of rows ``a:b``, HxWx3 uint8 each."""
+        lab = self._whole if self._whole is not None and (a, b) == (0, self.h) else self._lab(a, b)
+        if self.table is not None:
+            full = self.filled[a:b]
+            out = np.take(self.table, full, axis=0)
+            if self.keep.any():
+                masked_copy(out, lab, np.take(self.keep, full))
+            lab = out
+        if self.spread is not None:
+            vals, covered = self.spread.rows(a, b)
+            masked_copy(lab, vals, covered)
+        color = lab_to_rgb(lab)
+        if self.kind != "lineart":
+            return color, color
+        img = self.req.image[a:b]
+        # lines on top, in their colors
+        return draw_lines(color, img if img.shape[:2] == color.shape[:2] else self.gray[a:b]), color
+
+
+def _upsample_rows(small: np.ndarray, h: int, w: int, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` of ``cv2.resize(small, (w, h), INTER_LINEAR)`` (an upscale), computed
+    without the whole: the width is resized whole (few rows), the rows interpolated here."""
+    sh = small.shape[0]
+    wide = cv2.resize(small, (w, sh), interpolation=cv2.INTER_LINEAR)
+    y = (np.arange(a, b, dtype=np.float64) + 0.5) * (sh / h) - 0.5
+    y = np.clip(y, 0, sh - 1)
+    i0 = np.floor(y).astype(np.int64)
+    i1 = np.minimum(i0 + 1, sh - 1)
+    f = (y - i0).astype(np.float32)[:, None, None]
+    return wide[i0] * (1 - f) + wide[i1] * f
 
 
 def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str) -> np.ndarray:
@@ -238,40 +384,36 @@ def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str) -> np.
 _WHITE = np.array([100.0, 0.0, 0.0], np.float32)
 
 
-def _gap(req: ColorizeRequest) -> int:
-    """The request's gap (option ``gap``): line breaks up to this many px still close a
-    region, for the cel colors and the hint rules as for fills."""
-    return int(ColorizeOptions.of(req.options).gap)
-
-
-def _cel(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray | None, gap: int = DEFAULT_GAP) -> np.ndarray:
-    """Clean cel color on line art: each closed region (lines with gaps up to ``gap`` px
-    closed) takes one color, the per-channel median of the prediction inside it, and the regions
-    touching the frame's border (the page around the figure) take paper white. Under the
-    lines each pixel takes its nearest region's color, so no prediction is left to show as
-    a halo past a line. Regions holding a hint are left as they are (the hint rules decide
-    them). ``lab``: HxWx3 float32 Lab at full size; ``gray``: HxW uint8 line art."""
+def _hint_spread(gray: np.ndarray, labels: np.ndarray, hints: np.ndarray, only_agreeing: bool = True):
+    """The hints of :func:`_hints_own_their_regions` as a
+    :class:`~colorpaint.core.regions.RegionSpread` (read strip by strip), or None when no
+    hint decides a region."""
     from ..core.hints import resize_hints
-    from ..core.regions import fill_lines, region_median, segment_cached
+    from ..core.regions import RegionSpread, deciding_hints
 
-    labels, n = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
-    if n == 0:
-        return lab
-    lab = np.asarray(lab, np.float32)
-    table, _ = region_median(labels, lab, n)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    table[border[border > 0]] = _WHITE
-    keep = np.zeros(n + 1, bool)  # regions whose prediction stays: hinted ones
-    if hints is not None:
-        hm = resize_hints(hints, *labels.shape)[..., 3] > 0
-        keep[np.unique(labels[hm])] = True
-        keep[0] = False
-    full = fill_lines(labels)
-    out = np.take(table, full, axis=0)
-    if keep.any():
-        stay = np.take(keep, full)
-        masked_copy(out, lab, stay)
-    return out
+    hints = resize_hints(hints, *gray.shape)
+    m = hints[..., 3] > 0
+    if not m.any():
+        return None
+    if only_agreeing:  # regions whose hints disagree are left out before spreading
+        m = deciding_hints(m, labels)
+        if not m.any():  # every hint sits on a line
+            return None
+    m &= labels > 0
+    ys, xs = np.nonzero(m)
+    vals = rgb_to_lab(np.ascontiguousarray(hints[ys, xs, :3])[None])[0]  # only the hint pixels are read
+    if only_agreeing:
+        lab_ids = labels[ys, xs]
+        n = int(lab_ids.max()) + 1
+        hi = np.full((n, 3), -np.inf, np.float32)
+        lo = np.full((n, 3), np.inf, np.float32)
+        np.maximum.at(hi, lab_ids, vals)
+        np.minimum.at(lo, lab_ids, vals)
+        ok = ~((hi - lo) > 6.0).any(1)[lab_ids]
+        ys, xs, vals = ys[ok], xs[ok], vals[ok]
+    if len(ys) == 0:
+        return None
+    return RegionSpread(labels, ys, xs, vals, 3)
 
 
 def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarray, only_agreeing: bool = True,
@@ -289,30 +431,13 @@ def _hints_own_their_regions(lab: np.ndarray, gray: np.ndarray, hints: np.ndarra
     ``hints``: HxWx4 uint8 RGBA of any size. Request option ``hint_regions``:
     ``"agreeing"`` (default), ``"all"`` or False (networks only).
     """
-    from ..core.hints import resize_hints
-    from ..core.regions import deciding_hints, nearest_in_region, segment_cached
+    from ..core.regions import segment_cached
 
-    hints = resize_hints(hints, *gray.shape)
-    m = hints[..., 3] > 0
-    if not m.any():
-        return lab
     labels, _ = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
-    hint_lab = np.zeros(hints.shape[:2] + (3,), np.float32)
-    hint_lab[m] = rgb_to_lab(np.ascontiguousarray(hints[..., :3][m])[None])[0]  # only the hint pixels are read
-    if only_agreeing:  # regions whose hints disagree are left out before spreading
-        hm = deciding_hints(m, labels)
-        if not hm.any():  # every hint sits on a line
-            return lab
-        lab_ids, vals_m = labels[hm], hint_lab[hm]
-        n = int(lab_ids.max()) + 1
-        hi = np.full((n, 3), -np.inf, np.float32)
-        lo = np.full((n, 3), np.inf, np.float32)
-        np.maximum.at(hi, lab_ids, vals_m)
-        np.minimum.at(lo, lab_ids, vals_m)
-        mixed = ((hi - lo) > 6.0).any(1)
-        m = hm.copy()
-        m[hm] = ~mixed[lab_ids]
-    vals, covered = nearest_in_region(labels, m, hint_lab)
+    spread = _hint_spread(gray, labels, hints, only_agreeing)
+    if spread is None:
+        return lab
+    vals, covered = spread.rows(0, gray.shape[0])
     out = lab.copy()
     masked_copy(out, vals, covered)
     return out
@@ -351,7 +476,7 @@ def calibrates(req: ColorizeRequest, kind: str) -> bool:
     """Whether ``req`` gets calibrated chroma (:mod:`.calibrate`): request option
     ``calibrate`` (default True), for grayscale input with no hints and no previous frame
     (where the artist or the shot says what the colors are, the network's output is used
-    as it is; line art is made clean by the region rules instead, :func:`_cel`)."""
+    as it is; line art is made clean by the region rules instead, :meth:`_Finish._cel_plan`)."""
     return (kind == "gray" and bool(req.options.get("calibrate", True)) and req.prev is None
             and (req.hints is None or not (req.hints[..., 3] > 0).any()))
 
@@ -408,6 +533,12 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs)
 
 
+def _gap(req: ColorizeRequest) -> int:
+    """The request's gap (option ``gap``): line breaks up to this many px still close a
+    region, for the cel colors and the hint rules as for fills."""
+    return int(ColorizeOptions.of(req.options).gap)
+
+
 def _without_slips(req: ColorizeRequest) -> np.ndarray:
     """The request's hints at the image's size, minus strokes' small slips across outlines
     (:func:`~colorpaint.core.regions.ignore_slips`). Request option ``ignore_slips``
@@ -423,7 +554,7 @@ def _without_slips(req: ColorizeRequest) -> np.ndarray:
     return ignore_slips(hints, labels)
 
 
-_PLAIN = Recent(3)
+_PLAIN = Recent(3, max_bytes=256 * 1024 * 1024)
 
 
 def _unhinted_result(session, loaded, req: ColorizeRequest, kind: str) -> tuple[np.ndarray, np.ndarray]:

@@ -83,7 +83,7 @@ class ReferenceReport:
         """``(composite, color)`` when the references decide every closed region of line art,
         else None. Every region then takes its reference color exactly, as the hint rules
         would give it, so the network's output could only show under the lines: there each
-        pixel takes its nearest region's color (as :func:`~colorpaint.engine.pipeline._cel`
+        pixel takes its nearest region's color (as :meth:`~colorpaint.engine.pipeline._Finish._cel_plan`
         does) and the network does not run at all. Request option ``hint_regions`` False
         (networks only) keeps the network."""
         if kind != "lineart" or len(self.source) < 2 or not self.matched[1:].all():
