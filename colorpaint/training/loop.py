@@ -303,15 +303,20 @@ class Trainer:
             if val and self.rank == 0:
                 last_metrics, sample = self.validate(val_batch, step)
             if (step % 10 == 0 or val or step == cfg.steps) and self.rank == 0:
-                rec = {"event": "step", "step": step, "total": cfg.steps, "losses": {k: float(np.mean(v)) for k, v in losses_acc.items()},
-                       "val": last_metrics if val else {}, "eta": round(eta, 1), "sample": str(sample) if sample else None,
+                means = {k: float(np.mean(v)) for k, v in losses_acc.items()}
+                # each term's share of the loss (share_<term>) is kept apart from the losses
+                shares = {k[6:]: v for k, v in means.items() if k.startswith("share_")}
+                rec = {"event": "step", "step": step, "total": cfg.steps, "losses": {k: v for k, v in means.items() if not k.startswith("share_")},
+                       "shares": shares, "val": last_metrics if val else {}, "eta": round(eta, 1), "sample": str(sample) if sample else None,
                        "elapsed": round(time.time() - t0, 1)}
-                history.append({"step": step, **rec["losses"], **({f"val_{k}": v for k, v in last_metrics.items()} if val else {})})
+                history.append({"step": step, **means, **({f"val_{k}": v for k, v in last_metrics.items()} if val else {})})
                 losses_acc = {}
                 if cfg.progress == "json":
                     self.emit(rec)
                 else:
                     ls = " ".join(f"{k} {v:.4f}" for k, v in rec["losses"].items())
+                    if shares:
+                        ls += " | shares " + " ".join(f"{k} {v:.0%}" for k, v in shares.items())
                     vs = (" | val " + " ".join(f"{k} {v:.3f}" for k, v in last_metrics.items())) if val else ""
                     print(f"step {step}/{cfg.steps} {ls}{vs} | eta {eta / 60:.1f} min", flush=True)
             if step % cfg.ckpt_every == 0 or val:

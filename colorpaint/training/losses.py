@@ -121,6 +121,16 @@ class Objective:
         has = (hints[:, 3].flatten(1).amax(1) > 0).float()
         return 1.0 + (scale - 1.0) * has
 
+    @staticmethod
+    def shares(out: dict, terms: dict) -> dict:
+        """Add each loss term's share of the loss to ``out`` as ``share_<name>``: its weighted
+        value's magnitude over the sum of all terms' magnitudes (an adversarial term can be
+        negative), so a log shows which objective drives the training."""
+        mags = {k: abs(float(v)) for k, v in terms.items()}
+        total = sum(mags.values()) or 1.0
+        out.update({f"share_{k}": v / total for k, v in mags.items()})
+        return out
+
     def modules(self) -> dict[str, nn.Module]:
         m = {"net": self.net}
         if self.d is not None:
@@ -165,6 +175,7 @@ class AutoObjective(Objective):
         l1 = (torch.abs(torch.tanh(Lp) - b["target"][:, :1]) * lineart).mean()
         loss = ce + plain + 10 * l1
         out = {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": l1.item()}
+        terms = {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": 10 * l1.item()}
         w_de = self.cfg.get("de00_weight", self.de00_weight)
         if w_de > 0:
             # CIEDE2000 of the decoded (annealed-mean) colors: where the classes are unsure,
@@ -175,8 +186,9 @@ class AutoObjective(Objective):
             d = de00(lab, b["target"])
             loss = loss + w_de * d
             out["de00"] = d.item()
+            terms["de00"] = w_de * d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return out
+        return self.shares(out, terms)
 
 
 PREDICTORS = ("cnn", "gan", "wgan", "wgan-gp")
@@ -267,10 +279,12 @@ class HistogramObjective(Objective):
                 hints = net.generate_hints(b["L"], b["kind"], b["hints"] * (torch.rand(()) < 0.5).float())
         fake = net.color(b["L"], b["kind"], hints)
         out = {"hint_ce": ce.item()}
+        terms = {"hint_ce": ce.item()}
         if self.predictor == "cnn":
             l2 = F.mse_loss(fake, b["target"])
             loss = ce + self.cfg.get("l2_weight", 100.0) * l2
             out["l2"] = l2.item()
+            terms["l2"] = self.cfg.get("l2_weight", 100.0) * l2.item()
         else:
             cond = torch.cat([b["L"], b["kind"].expand_as(b["L"])], 1)
             real_in, fake_in = torch.cat([cond, b["target"]], 1), torch.cat([cond, fake], 1)
@@ -285,13 +299,15 @@ class HistogramObjective(Objective):
             l1 = F.l1_loss(fake, b["target"])
             loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
             out.update(l1=l1.item(), adv=adv.item(), d=d_loss.item())
+            terms.update(l1=self.cfg.get("l1_weight", 100.0) * l1.item(), adv=adv_w * adv.item())
         w_de = self.cfg.get("de00_weight", self.de00_weight)
         if w_de > 0:
             d = de00(fake, b["target"], self.de00_weights(b["hints"]))
             loss = loss + w_de * d
             out["de00"] = d.item()
+            terms["de00"] = w_de * d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return out
+        return self.shares(out, terms)
 
 
 class ColorApplyObjective(Objective):
@@ -320,14 +336,16 @@ class ColorApplyObjective(Objective):
         loss_color = F.mse_loss(applied_p, gt)
         loss = loss_applier + loss_gen + loss_color
         out = {"applier": loss_applier.item(), "coloring": loss_gen.item(), "color": loss_color.item()}
+        terms = dict(out)
         w_de = self.cfg.get("de00_weight", self.de00_weight)
         if w_de > 0:
             wh = self.de00_weights(b["hints"])
             d = de00(applied_gt, gt, wh) + de00(prop, gt) + de00(applied_p, gt, wh)
             loss = loss + w_de * d
             out["de00"] = d.item() / 3
+            terms["de00"] = w_de * d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return out
+        return self.shares(out, terms)
 
 
 class TemporalObjective(Objective):
@@ -378,15 +396,18 @@ class TemporalObjective(Objective):
             content, style = self.vgg.content_style(fake, b["target"], content_mask=(b["kind"].flatten() == 0).float())
         loss = adv_w * adv + w.get("content_weight", 1.0) * (content + fm) + w.get("style_weight", 1000.0) * style + w.get("l1_weight", 10.0) * l1
         out = {"l1": l1.item(), "adv": adv.item(), "fm": fm.item(), "d": d_loss.item()}
+        terms = {"l1": w.get("l1_weight", 10.0) * l1.item(), "adv": adv_w * adv.item(), "fm": w.get("content_weight", 1.0) * fm.item()}
         if self.vgg is not None:
             out.update(content=content.item(), style=style.item())
+            terms.update(content=w.get("content_weight", 1.0) * content.item(), style=w.get("style_weight", 1000.0) * style.item())
         w_de = w.get("de00_weight", self.de00_weight)
         if w_de > 0:
             d = de00(fake, b["target"], self.de00_weights(b["hints"]))
             loss = loss + w_de * d
             out["de00"] = d.item()
+            terms["de00"] = w_de * d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return out
+        return self.shares(out, terms)
 
 
 class CamizanObjective(Objective):
@@ -420,13 +441,15 @@ class CamizanObjective(Objective):
         l1 = F.l1_loss(fake, b["target"])
         loss = self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
         out = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
+        terms = {"l1": self.cfg.get("l1_weight", 100.0) * l1.item(), "adv": adv_w * adv.item()}
         w_de = self.cfg.get("de00_weight", self.de00_weight)
         if w_de > 0:
             d = de00(fake, b["target"])
             loss = loss + w_de * d
             out["de00"] = d.item()
+            terms["de00"] = w_de * d.item()
         self._step(loss, self.opt, list(net.parameters()), sync)
-        return out
+        return self.shares(out, terms)
 
 
 OBJECTIVES = {"auto": AutoObjective, "histogram": HistogramObjective, "color-apply": ColorApplyObjective, "temporal": TemporalObjective,

@@ -243,3 +243,21 @@ def test_hue_jitter_gives_the_drawings_other_hues(tmp_path):
     for _ in range(8):  # grayscale samples keep their hues
         b = hue_bins(net_to_lab(gray.item()["target"].transpose(1, 2, 0)))
         assert np.isin(b, list(original)).all()
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_each_term_reports_its_share_of_the_loss(name, tmp_path):
+    """What MODELS.md's loss-share table reads: the shares add up to one, and weighing the
+    CIEDE2000 term less gives it a smaller share."""
+    torch.manual_seed(0)
+    tr, _, shots, _ = scan([write_pairs(tmp_path / "p", n=3, size=(64, 64))], scale=64, log=lambda m: None)
+    batch = Sampler(tr, shots, 64, name, np.random.default_rng(0)).batch(2)
+    got = {}
+    for w in (10.0, 0.1):
+        torch.manual_seed(0)
+        obj = OBJECTIVES[name](registry.build(name, tiny=True), 1e-12, torch.device("cpu"), {"de00_weight": w})
+        out = obj.step(batch, lambda p: None)
+        shares = {k: v for k, v in out.items() if k.startswith("share_")}
+        assert abs(sum(shares.values()) - 1) < 1e-6, shares
+        got[w] = shares["share_de00"]
+    assert got[0.1] < got[10.0]
