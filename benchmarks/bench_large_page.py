@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def reset_peak() -> None:
+    """Start VmHWM afresh at the current RSS (Linux: writing 5 to clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
 def peak_rss() -> int:
     with open("/proc/self/status") as fh:
         return next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM:"))
@@ -43,7 +49,7 @@ def page(size: int, kind: str):
             cv2.rectangle(img, (c[0] - r, c[1] - r // 2), (c[0] + r, c[1] + r // 2), (0, 0, 0), t, cv2.LINE_AA)
     if kind == "gray":
         ramp = np.linspace(40, 230, size, dtype=np.float32)[None, :, None]
-        img = np.clip(img * 0.4 + ramp * 0.6, 0, 255).astype(np.uint8)
+        img = np.clip(img * np.float32(0.4) + ramp * np.float32(0.6), 0, 255).astype(np.uint8)
     hints = None
     if kind == "lineart+hints":
         hints = np.zeros((size, size, 4), np.uint8)
@@ -63,6 +69,7 @@ def case(args) -> dict:
     session.get(args.model)
     if args.mode == "whole":
         pl.TILE_PIXELS = 10 ** 12
+    reset_peak()
     before = peak_rss()
     t = time.perf_counter()
     kind = "gray" if args.kind == "gray" else "lineart"
@@ -98,7 +105,7 @@ def main():
                 print(rows[-1], flush=True)
     gb = 1024 ** 3
     lines = [f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.processor() or platform.machine()}, model `{args.model}`, "
-             "peak RSS of the whole process (weights and libraries included; about 0.35 GB before the page).", "",
+             "peak RSS of the whole process while the page is colorized (weights, libraries and the page itself included).", "",
              "| page | input | strips: peak RSS (GB) | strips: s | whole: peak RSS (GB) | whole: s | bytes per pixel, strips → whole |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for i in range(0, len(rows), 2):

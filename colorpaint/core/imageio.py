@@ -22,11 +22,12 @@ MAX_PIXELS = 16384 * 16384 // 2  # ~134 MP: beyond this a file is refused (decom
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 
-# Peak memory the pipeline needs per pixel of an input, in bytes: peak RSS growth per
-# added pixel of line art on CPU (auto / temporal model), colorize 52-54 (1 -> 4 and
-# 4 -> 16 MP), colorize --flat 70-77; a 3-frame shot (1 -> 4 MP) 110, with --flat 133.
+# Peak memory the pipeline needs per pixel of an input, in bytes. Pages above
+# pipeline.TILE_PIXELS are finished in strips: peak RSS growth per pixel at 4000² (auto,
+# benchmarks/bench_large_page.py) line art 31, with hints 35, gray 19; colorize --flat 42
+# (before strips: 62, 76, 49 and 70-77). A 3-frame shot (1 -> 4 MP) 110, with --flat 133.
 # Rounded up.
-COLORIZE_BYTES_PER_PIXEL = 80
+COLORIZE_BYTES_PER_PIXEL = 48
 SHOT_BYTES_PER_PIXEL = 140
 _GB = 1024 ** 3
 
