@@ -70,7 +70,7 @@ def samples(session, model: str, items, kinds=("gray", "lineart"), stride: int =
             img = line if kind == "lineart" else np.repeat(rgb_to_luma(color)[..., None], 3, 2)
             req = ColorizeRequest(img, model=model, input_kind=kind)
             L, kv, h, p, (wh, ww) = prepare(req, loaded.multiple, kind, takes_hints=takes)
-            o, conf = calibrate.run_with_confidence(loaded.net, loaded.device, L, kv, h, p, loaded.dtype)
+            o, conf = calibrate.run_with_confidence(loaded.net, loaded.device, L, kv, h, p, loaded.dtype, raw=False)
             lab = net_to_lab(o[:, :wh, :ww].transpose(1, 2, 0))
             gt = rgb_to_lab(cv2.resize(color, (ww, wh), interpolation=cv2.INTER_AREA))
             if kind == "gray":
@@ -157,6 +157,35 @@ def _monotone(s, w):
             w2 = wts[-2] + wts[-1]
             vals[-2:], wts[-2:], sizes[-2:] = [(vals[-2] * wts[-2] + vals[-1] * wts[-1]) / w2], [w2], [sizes[-2] + sizes[-1]]
     return np.repeat(vals, sizes)
+
+
+def fit_gate(frames_per_set, table, guard, score="flat*mconf", step=0.0125):
+    """The lowest frame-score threshold at which every set is no worse than untouched on
+    mean PSNR and mean CIEDE2000 (working resolution). ``frames_per_set``: per set, a list
+    of (features, conf, pred Lab, true Lab) per frame, ``conf`` the per-pixel confidence."""
+    from colorpaint.core.color import lab_to_rgb
+
+    def metr(pred, gt):
+        a, b = lab_to_rgb(pred[None]).astype(np.float32), lab_to_rgb(gt[None]).astype(np.float32)
+        return 10 * np.log10(255 ** 2 / max(float(((a - b) ** 2).mean()), 1e-6)), float(delta_e2000(pred, gt).mean())
+
+    rows = []  # per set: (score, metrics on, metrics untouched) per frame
+    for frames in frames_per_set:
+        r = []
+        for feat, conf, pred, gt in frames:
+            s = np.interp(calibrate._with_image_level(conf), np.linspace(0.05, 0.95, 10), table)
+            s = s * calibrate.white_guard(pred[:, 0], guard)
+            r.append((calibrate.GATE_SCORES[score](feat), metr(apply_scale("gray", pred, s.astype(np.float32)), gt),
+                      metr(untouched("gray", pred), gt)))
+        rows.append(r)
+    for t in np.arange(0.0, 1.0 + step, step):
+        ok = True
+        for r in rows:
+            on = np.array([m if q >= t else u for q, m, u in r]); un = np.array([u for _, _, u in r])
+            ok &= on[:, 0].mean() >= un[:, 0].mean() and on[:, 1].mean() <= un[:, 1].mean()
+        if ok:
+            return round(float(t), 4)
+    return 1.0
 
 
 def main():

@@ -21,6 +21,17 @@ Each pixel's confidence is then combined with the frame's mean confidence
 (:func:`_with_image_level`). The scale table is piecewise linear in the confidence,
 non-decreasing, within [0, 1], one per family and input kind; fine-tuned weights of a
 family use the family's table.
+
+Two rules read off the gray input itself come on top (:func:`calibrated_chroma`), both
+fitted with the table and stored beside it:
+
+* a frame gate: the networks only know drawings on a white page, and on film frames and
+  painted 2D scenes (no page, soft shading) their colors are worse than gray however sure
+  they are. A frame's score (:func:`frame_features`: its share of page-white pixels, of
+  flat pixels, the network's mean confidence) below the model's threshold sends the whole
+  frame's chroma to zero, with a linear ramp of ``width`` above it;
+* a white guard: pixels whose lightness is near paper white carry no chroma in a drawing,
+  so the scale falls linearly to zero between ``lo`` and ``hi`` (L*).
 """
 from __future__ import annotations
 
@@ -44,15 +55,17 @@ def _t(a, device, dtype):
 
 
 def run_with_confidence(net: torch.nn.Module, device: torch.device, L, kind, hints, prev,
-                        dtype=torch.float32) -> tuple[np.ndarray, np.ndarray]:
+                        dtype=torch.float32, raw: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The network's output (3xHxW, network scaling, as ``run_network``) and its per-pixel
-    confidence (HxW float32 in [0, 1]). Inputs as for ``pipeline.run_network``."""
+    confidence (HxW float32 in [0, 1]; ``raw=False``: already combined with the frame's
+    mean, :func:`_with_image_level`). Inputs as for ``pipeline.run_network``."""
     with torch.inference_mode():
         Lt = _t(L, device, dtype).contiguous(memory_format=torch.channels_last)
         k, h, p = _t(kind, device, dtype), _t(hints, device, dtype), _t(prev, device, dtype)
         if hasattr(net, "forward_with_confidence"):
             out, conf = net.forward_with_confidence(Lt, k)
-            return out[0].float().cpu().numpy(), _with_image_level(conf[0, 0].float().cpu().numpy())
+            c = conf[0, 0].float().cpu().numpy()
+            return out[0].float().cpu().numpy(), (c if raw else _with_image_level(c))
         flip = lambda x: torch.flip(x, dims=[3])
         both = net(torch.cat([Lt, flip(Lt)]).contiguous(memory_format=torch.channels_last), k.expand(2, -1, -1, -1),
                    torch.cat([h, flip(h)]), torch.cat([p, flip(p)]))
@@ -60,7 +73,59 @@ def run_with_confidence(net: torch.nn.Module, device: torch.device, L, kind, hin
         out = (0.5 * (o1 + o2)).cpu().numpy()
         d = (torch.linalg.vector_norm(o1[1:] - o2[1:], dim=0) * AB_SCALE).cpu().numpy()
     d = cv2.blur(d, (5, 5))  # a pixel's neighbours see the same evidence
-    return out, _with_image_level(np.exp(-d / FLIP_D0).astype(np.float32))
+    c = np.exp(-d / FLIP_D0).astype(np.float32)
+    return out, (c if raw else _with_image_level(c))
+
+
+def frame_features(gray: np.ndarray, conf: np.ndarray) -> dict[str, float]:
+    """What the frame gate reads: ``white``, the share of page-white pixels (gray >= 250);
+    ``flat``, the share of pixels whose 3x3 neighbourhood spans at most 2 gray levels;
+    ``mconf``, the network's mean confidence. ``gray``: HxW uint8 at the working size."""
+    k = np.ones((3, 3), np.uint8)
+    rng = cv2.dilate(gray, k).astype(np.int16) - cv2.erode(gray, k)
+    return {"white": float((gray >= 250).mean()), "flat": float((rng <= 2).mean()), "mconf": float(conf.mean())}
+
+
+GATE_SCORES = {  # name -> frame score from frame_features, in [0, 1]
+    "white": lambda f: f["white"],
+    "flat": lambda f: f["flat"],
+    "mconf": lambda f: f["mconf"],
+    "flat*mconf": lambda f: float(np.sqrt(f["flat"] * f["mconf"])),
+    "white*mconf": lambda f: float(np.sqrt(f["white"] * f["mconf"])),
+    "flat+white": lambda f: 0.5 * (f["flat"] + f["white"]),
+}
+
+
+def frame_gate(features: dict[str, float], gate: dict | None) -> float:
+    """The frame's chroma multiplier in [0, 1] for a table entry's ``gate`` (None: 1)."""
+    if not gate:
+        return 1.0
+    q = GATE_SCORES[gate["score"]](features)
+    return float(np.clip((q - gate["threshold"]) / max(gate.get("width", 0.1), 1e-6), 0.0, 1.0))
+
+
+def white_guard(L: np.ndarray, guard: dict | None) -> np.ndarray | float:
+    """Per-pixel multiplier: 1 below ``guard['lo']`` (L*), 0 above ``guard['hi']``."""
+    if not guard or guard["hi"] <= guard["lo"]:
+        return 1.0
+    return np.clip((guard["hi"] - L) / (guard["hi"] - guard["lo"]), 0.0, 1.0).astype(np.float32)
+
+
+def calibrated_chroma(conf: np.ndarray, gray: np.ndarray, model: str, kind: str = "gray") -> np.ndarray | None:
+    """Per-pixel chroma scale in [0, 1] (HxW float32) for a frame: ``conf`` the network's
+    per-pixel confidence (:func:`run_with_confidence`), ``gray`` the input (HxW uint8) at
+    the same size. None when the model has no table. The table's bins, gate and guard are
+    read from ``calibration.json``."""
+    t = _tables().get(model, {}).get(kind)
+    if not t:
+        return None
+    gate = frame_gate(frame_features(gray, conf), t.get("gate"))
+    if gate <= 0.0:
+        return np.zeros(conf.shape, np.float32)
+    s = np.interp(_with_image_level(conf), np.asarray(t["conf"], np.float32), np.asarray(t["scale"], np.float32))
+    from ..core.color import luma_to_L
+
+    return (s * gate * white_guard(luma_to_L(gray), t.get("guard"))).astype(np.float32)
 
 
 def _with_image_level(conf: np.ndarray) -> np.ndarray:

@@ -223,9 +223,9 @@ class _Finish:
         self.h, self.w = h, w = img.shape[:2]
         self.wh, self.ww = wh, ww = size
         lab_small = net_to_lab(lab_net_small[:, :wh, :ww].transpose(1, 2, 0))
-        if conf is not None:
-            lab_small = _calibrated(lab_small, conf[:wh, :ww], req.model, kind)
         self.gray = rgb_to_luma(img)
+        if conf is not None:
+            lab_small = _calibrated(lab_small, conf[:wh, :ww], req.model, kind, _resize(self.gray, ww, wh))
         if kind == "lineart":
             lab_small = _fill_under_ink(lab_small, _resize(self.gray, ww, wh))
         self.lab_small = np.ascontiguousarray(lab_small, dtype=np.float32)
@@ -363,12 +363,13 @@ def _upsample_rows(small: np.ndarray, h: int, w: int, a: int, b: int) -> np.ndar
     return wide[i0] * (1 - f) + wide[i1] * f
 
 
-def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str) -> np.ndarray:
+def _calibrated(lab: np.ndarray, conf: np.ndarray, model: str, kind: str, gray: np.ndarray) -> np.ndarray:
     """``lab`` (HxWx3 Lab) with its chroma (gray) or its offset from paper white (line art)
-    scaled by the calibration table's scale for ``conf`` (:mod:`.calibrate`)."""
-    from .calibrate import chroma_scale
+    scaled by the calibration's scale for ``conf`` and the input ``gray`` (HxW uint8, the
+    same size; :func:`.calibrate.calibrated_chroma`)."""
+    from .calibrate import calibrated_chroma
 
-    s = chroma_scale(conf, model, kind)
+    s = calibrated_chroma(conf, gray, model, kind)
     if s is None:
         return lab
     out = lab.copy()
@@ -477,8 +478,16 @@ def calibrates(req: ColorizeRequest, kind: str) -> bool:
     ``calibrate`` (default True), for grayscale input with no hints and no previous frame
     (where the artist or the shot says what the colors are, the network's output is used
     as it is; line art is made clean by the region rules instead, :meth:`_Finish._cel_plan`)."""
-    return (kind == "gray" and bool(req.options.get("calibrate", True)) and req.prev is None
+    return (kind == "gray" and bool(req.options.get("calibrate", True)) and (req.prev is None or _is_gray(req.prev))
             and (req.hints is None or not (req.hints[..., 3] > 0).any()))
+
+
+def _is_gray(rgb: np.ndarray) -> bool:
+    """Whether an RGB image holds no color (within 2 levels, every other pixel): a previous
+    frame that calibration left gray says nothing about color, so the next frame of a shot
+    is calibrated as a first frame is."""
+    a = rgb[::2, ::2].astype(np.int16)
+    return bool(np.abs(a[..., 0] - a[..., 1]).max() <= 2 and np.abs(a[..., 1] - a[..., 2]).max() <= 2)
 
 
 def _run(loaded, req: ColorizeRequest, kind: str, L, kind_v, hints, prev):

@@ -105,3 +105,30 @@ def test_hints_color_their_region_exactly_as_before(session, model):
     m = labels == r
     assert np.array_equal(new.color[m], old.color[m])
     assert np.abs(new.color[m].astype(int) - (40, 160, 90)).max() <= 2
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_textured_gray_frame_stays_gray(session, model):
+    """A photographic, textured frame (no page, no flat fills) is not a drawing the networks
+    know: the frame gate leaves it gray, whatever the network predicts."""
+    gray = np.repeat(rgb_to_luma(scene())[..., None], 3, 2)
+    out = run(session, gray, model, input_kind="gray").composite
+    assert chroma(out) < 0.5
+
+
+def test_flat_drawing_the_model_is_sure_of_keeps_color_and_texture_does_not():
+    """The gate and guard read from calibration.json: a flat drawing on a white page with a
+    sure network keeps the table's scale inside the shape and none on the page; a textured
+    frame with the same confidence gets none anywhere."""
+    from colorpaint.engine import calibrate
+
+    conf = np.full((128, 128), 0.95, np.float32)
+    drawing = np.full((128, 128), 255, np.uint8)
+    drawing[30:100, 30:100] = 120
+    texture = np.clip(128 + np.random.default_rng(0).normal(0, 30, (128, 128)), 0, 255).astype(np.uint8)
+    for model in MODELS:
+        t = calibrate._tables()[model]["gray"]
+        assert "gate" in t and "guard" in t
+        s = calibrate.calibrated_chroma(conf, drawing, model)
+        assert s[64, 64] > 0.4 and s[5, 5] == 0.0
+        assert calibrate.calibrated_chroma(conf, texture, model).max() == 0.0
