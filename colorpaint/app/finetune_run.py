@@ -353,7 +353,7 @@ class FineTuneRun:
             return
         self.stop_requested = True
         if self.state == RunState.TRAINING:
-            from ..training.cli import STOP_FILE
+            from ..training import STOP_FILE
 
             self._set_state(RunState.STOPPING)
             self._status("Stopping after the current batch…")

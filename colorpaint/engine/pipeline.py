@@ -161,7 +161,7 @@ def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = 
         if p.shape[:2] != (h, w):
             p = cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA)
         p = _resize(p, ww, wh)
-        if req.prev_image is not None and req.options.get("warp_prev", True):
+        if req.prev_image is not None and ColorizeOptions.of(req.options).warp_prev:
             pi = req.prev_image if req.prev_image.shape[:2] == (h, w) else cv2.resize(req.prev_image, (w, h), interpolation=cv2.INTER_AREA)
             p = warp_previous(p, _resize(rgb_to_luma(pi), ww, wh), small)
         from ..core.color import lab_to_net
@@ -241,8 +241,8 @@ class _Finish:
             self.margin = (2 * r_coarse + 3) * self.sub + 4
         else:
             self.margin = 0
-        self.cel = kind == "lineart" and req.options.get("cel", True) and req.prev is None
-        rule = req.options.get("hint_regions", "agreeing")
+        self.cel = kind == "lineart" and ColorizeOptions.of(req.options).cel and req.prev is None
+        rule = ColorizeOptions.of(req.options).hint_regions
         self.hint_rule = kind == "lineart" and req.hints is not None and bool(rule)
         self.labels = self.filled = self.table = self.keep = self.spread = None
         self._whole = None  # the single strip's Lab, kept between the cel table and the rows
@@ -478,7 +478,7 @@ def calibrates(req: ColorizeRequest, kind: str) -> bool:
     ``calibrate`` (default True), for grayscale input with no hints and no previous frame
     (where the artist or the shot says what the colors are, the network's output is used
     as it is; line art is made clean by the region rules instead, :meth:`_Finish._cel_plan`)."""
-    return (kind == "gray" and bool(req.options.get("calibrate", True)) and (req.prev is None or _is_gray(req.prev))
+    return (kind == "gray" and bool(ColorizeOptions.of(req.options).calibrate) and (req.prev is None or _is_gray(req.prev))
             and (req.hints is None or not (req.hints[..., 3] > 0).any()))
 
 
@@ -506,7 +506,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     cancel = cancel or CancelToken()
     yield Progress(0.05, "preparing")
     kind = resolve_kind(req.image, req.input_kind)
-    if kind == "lineart" and req.hints is not None and req.options.get("ignore_slips", True):
+    if kind == "lineart" and req.hints is not None and ColorizeOptions.of(req.options).ignore_slips:
         req = replace(req, hints=_without_slips(req))
     refs = None
     if req.references:  # the artist's colored references become dense hints (engine/reference.py)
@@ -531,7 +531,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     yield Progress(0.85, "finishing")
     composite, color = finish(req, out, kind, size, conf)
     if (kind == "lineart" and takes_hints and req.hints is not None and (req.hints[..., 3] > 0).any()
-            and req.options.get("hint_reach", "regions") == "regions" and req.prev is None):
+            and ColorizeOptions.of(req.options).hint_reach == "regions" and req.prev is None):
         # strokes color their own shapes: closed regions without a hint keep the colors the
         # network gives them with no hints at all (else one stroke tints the whole picture)
         plain = _unhinted_result(session, loaded, req, kind)

@@ -23,6 +23,7 @@ import numpy as np
 from ..core import reference as refm
 from ..core.color import lab_to_rgb, rgb_to_lab, rgb_to_luma
 from ..core.memo import Recent, pixels_key
+from .options import DEFAULT_GAP, ColorizeOptions
 
 MIN_SIDE = 8  # px: a reference smaller than this holds no usable regions
 MIN_CHROMA = 6.0  # Lab chroma: a reference with no pixel more colorful than this has no colors to give
@@ -88,7 +89,7 @@ class ReferenceReport:
         (networks only) keeps the network."""
         if kind != "lineart" or len(self.source) < 2 or not self.matched[1:].all():
             return None
-        if not req.options.get("hint_regions", "agreeing"):
+        if not ColorizeOptions.of(req.options).hint_regions:
             return None
         from ..core.color import draw_lines
         from ..core.regions import fill_lines
@@ -114,15 +115,15 @@ class ReferenceReport:
         return out, out
 
 
-def target_regions(image: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
+def target_regions(image: np.ndarray, kind: str, gap: int = DEFAULT_GAP) -> tuple[np.ndarray, int]:
     """The drawing's closed regions as the pipeline sees them: line art as the hint rules
-    segment it (gaps up to 2 px closed, ink-sized pockets dropped); a grayscale page from
+    segment it (gaps up to ``gap`` px closed, ink-sized pockets dropped); a grayscale page from
     its dark lines and lightness edges (:func:`~colorpaint.core.reference.color_regions`)."""
     from ..core.regions import segment_cached
 
     gray = rgb_to_luma(image)
     if kind == "lineart":
-        return segment_cached(gray, gap_close=2, min_area=None, copy=False)
+        return segment_cached(gray, gap_close=gap, min_area=None, copy=False)
     return refm.color_regions(np.repeat(gray[..., None], 3, 2))
 
 
@@ -163,12 +164,13 @@ def _describe_reference(img: np.ndarray) -> tuple[refm.RegionTable, np.ndarray]:
 
 
 def reference_hints(image: np.ndarray, kind: str, references, user_hints: np.ndarray | None = None,
-                    accept: float = refm.ACCEPT) -> ReferenceReport:
+                    accept: float = refm.ACCEPT, gap: int = DEFAULT_GAP) -> ReferenceReport:
     """Pair the regions of ``image`` (HxWx3 uint8 RGB, ``kind`` "lineart" or "gray") with
     those of each enabled reference; see the module doc. ``user_hints``: HxWx4 uint8 RGBA
     at the image's size; regions holding one are not given a reference color. Where
-    several references pair a region, the surest pairing wins."""
-    labels, n = target_regions(image, kind)
+    several references pair a region, the surest pairing wins. ``gap``: line breaks up to
+    this many px still close a region (the request's Gap)."""
+    labels, n = target_regions(image, kind, gap)
     gray_lab = rgb_to_lab(np.repeat(rgb_to_luma(image)[..., None], 3, 2)) if kind == "gray" else None
     t = refm.describe(labels, n, gray_lab)
     source = np.full(n + 1, -1, np.int64)
@@ -210,13 +212,13 @@ def apply_references(req, kind: str):
         return req, None
     h, w = req.image.shape[:2]
     user = resize_hints(req.hints, h, w) if req.hints is not None else None
-    report = reference_hints(req.image, kind, req.references, user)
+    report = reference_hints(req.image, kind, req.references, user, gap=int(ColorizeOptions.of(req.options).gap))
     if not report.matched.any():
         return req, report
     return replace(req, hints=report.hints(h, w, user)), report
 
 
-def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap: int = 2) -> np.ndarray:
+def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> np.ndarray:
     """Flat composite (``HxWx3 uint8 RGB``) of ``result``, with each region colored from a
     reference in the reference's exact RGB (no Lab round trip), as ``--flat`` writes it.
     With a palette, regions snap to the palette as flat mode always does."""

@@ -10,9 +10,8 @@ import traceback
 from pathlib import Path
 
 from ..core.errors import artist_message
+from . import STOP_FILE
 from .loop import StopFlag, TrainConfig, Trainer
-
-STOP_FILE = "STOP"  # creating OUT/STOP stops a run like SIGTERM does
 
 
 def _whole(least: int):
