@@ -16,15 +16,16 @@ from ..project.settings import ProjectSettings
 
 
 def colorize_options(settings: ProjectSettings | None = None, **given) -> ColorizeOptions:
-    """The options of a request: the project's ``flat`` and ``gap`` (without a project, as
+    """The options of a request: the project's ``flat``, ``gap`` and ``tolerance`` (without a project, as
     colorpaint-cli starts, the defaults), then ``given`` (a shot's ``steady``; the CLI's
     flags: ``flat``, ``gap``, ``steady``, ``calibrate``, ``cel``)."""
-    base = {} if settings is None else {"flat": settings.flat, "gap": settings.gap}
+    base = {} if settings is None else {"flat": settings.flat, "gap": settings.gap, "tolerance": settings.tolerance}
     return ColorizeOptions(**(base | given))
 
 
 def frame_options(project: Project) -> dict:
-    """``ColorizeRequest.options`` of the window's single-frame requests: ``{"flat", "gap"}``."""
+    """``ColorizeRequest.options`` of the window's single-frame requests: ``{"flat", "gap"}``
+    and ``tolerance`` when it is not Auto."""
     return colorize_options(project.typed_settings).request_dict("flat", "gap")
 
 

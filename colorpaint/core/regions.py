@@ -61,7 +61,8 @@ def line_mask(img: np.ndarray, threshold: float | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- segmentation
-def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -> tuple[np.ndarray, int]:
+def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0,
+            ink: float | None = None) -> tuple[np.ndarray, int]:
     """Closed regions between lines -> ``(labels HxW int32, n)``; 0 on line pixels, 1..n regions.
 
     ``lineart``: anything :func:`line_mask` accepts (gray, RGB or a ready bool mask).
@@ -81,8 +82,12 @@ def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -
     ``min_area``: regions smaller than this many pixels count as ink (label 0): pockets
     inside thick or hatched strokes that no colorist fills by hand. ``None`` picks
     ``max(8, H*W // 10000)`` (26 px at 512², 0.01 % of the frame); 0 keeps every region.
+
+    ``ink``: the gray level (0..255) at or below which a pixel is line (the fill tolerance,
+    :func:`~colorpaint.engine.options.ink_level`); None picks it from the drawing
+    (:func:`line_mask`'s Otsu).
     """
-    labels, n = _segment(lineart, gap_close)
+    labels, n = _segment(lineart, gap_close, ink)
     if min_area is None:
         min_area = max(8, labels.size // 10000)
     if min_area > 1 and n:
@@ -97,8 +102,8 @@ def segment(lineart: np.ndarray, gap_close: int = 2, min_area: int | None = 0) -
     return labels, n
 
 
-def _segment(lineart: np.ndarray, gap_close: int) -> tuple[np.ndarray, int]:
-    m8 = np.ascontiguousarray(line_mask(lineart)).view(np.uint8)
+def _segment(lineart: np.ndarray, gap_close: int, ink: float | None = None) -> tuple[np.ndarray, int]:
+    m8 = np.ascontiguousarray(line_mask(lineart, ink)).view(np.uint8)
     r = math.ceil(gap_close / 2) if gap_close > 0 else 0
     wall = cv2.dilate(m8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r else m8
     n, labels = cv2.connectedComponents(1 - wall, connectivity=4, ltype=cv2.CV_32S)
@@ -196,7 +201,8 @@ def region_median(labels: np.ndarray, values: np.ndarray,
 _SEGMENTS = Recent(4, max_bytes=512 * 1024 * 1024)
 
 
-def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0, copy: bool = True) -> tuple[np.ndarray, int]:
+def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 0, copy: bool = True,
+                   ink: float | None = None) -> tuple[np.ndarray, int]:
     """:func:`segment` of an HxW uint8 image, remembered for the last few images.
 
     Painting hints recolors the same line art again and again, and a shot's frame is
@@ -204,7 +210,8 @@ def segment_cached(gray: np.ndarray, gap_close: int = 2, min_area: int | None = 
     do the regions (66 ms at 2048²). Keyed by a hash of the pixels; returns a copy, or with
     ``copy=False`` a read-only view of the remembered labels (for callers that only read).
     """
-    labels, n = _SEGMENTS.get((pixels_key(gray), gap_close, min_area), lambda: segment(gray, gap_close=gap_close, min_area=min_area))
+    labels, n = _SEGMENTS.get((pixels_key(gray), gap_close, min_area, ink),
+                              lambda: segment(gray, gap_close=gap_close, min_area=min_area, ink=ink))
     if copy:
         return labels.copy(), n
     view = labels.view()

@@ -11,18 +11,20 @@ import numpy as np
 
 from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import fill_lines, ignore_slips, paint_regions, region_median, segment_cached, snap_regions
-from .options import DEFAULT_GAP, MAX_GAP, ColorizeOptions, check_gap  # noqa: F401  (MAX_GAP, check_gap: callers import them from here too)
+from .options import DEFAULT_GAP, MAX_GAP, ColorizeOptions, check_gap, ink_level  # noqa: F401  (MAX_GAP, check_gap: callers import them from here too)
 
 
-def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP):
+def flat_colors(lineart_rgb: np.ndarray, color_rgb: np.ndarray, hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP,
+                ink: int | None = None):
     """-> (flat color layer HxWx3 uint8 RGB, labels HxW int32, per-region palette index or None).
 
     Every pixel of the color layer takes a region's color: line pixels and pockets too small
     to be regions take a neighbouring region's, so nothing of the raw prediction is left
-    where anti-aliased ink or paper shows through the lines on top."""
+    where anti-aliased ink or paper shows through the lines on top. ``ink``: the gray level
+    at or below which a pixel is line (:func:`~.options.ink_level`; None: from the drawing)."""
     gap = check_gap(gap)
     gray = rgb_to_luma(lineart_rgb)
-    labels, n = segment_cached(gray, gap_close=gap, min_area=None)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None, ink=ink)
     if n == 0:  # no closed region: the prediction as it is
         return lab_to_rgb(rgb_to_lab(color_rgb)), labels, None
     if hints is not None:
@@ -79,12 +81,13 @@ def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAUL
     return flat_layers(image, result, hints, palette, gap)[0]
 
 
-def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, np.ndarray]:
+def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP,
+                ink: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(flat composite, flat color layer), both ``HxWx3 uint8 RGB``, for ``result`` of ``image``.
 
     Line art: the color layer has one color per region and the composite multiplies the
     lines on top. Grayscale: both are the flat chroma under the input's own lightness."""
-    color, _, _ = flat_colors(image, result.color, hints, palette, gap)
+    color, _, _ = flat_colors(image, result.color, hints, palette, gap, ink)
     if result.kind == "lineart":
         return draw_lines(color, image), color
     # grayscale: keep the input's own lightness under the flat chroma (a band of rows at a time)
@@ -111,7 +114,7 @@ def flat_job(job, request):
     if not opts.flat or res is None:
         return res
     yield Progress(0.95, "flat colors")
-    composite, color = flat_layers(request.image, res, request.hints, request.palette, int(opts.gap))
+    composite, color = flat_layers(request.image, res, request.hints, request.palette, int(opts.gap), ink_level(opts.tolerance))
     return replace(res, composite=composite, color=color)
 
 

@@ -12,6 +12,10 @@ from typing import Mapping
 
 DEFAULT_GAP = 2  # px: line breaks up to this wide still close a region
 MAX_GAP = 16  # px: the widest break gap closing seals (the Regions panel and colorpaint-cli --gap offer 0..16)
+# fill tolerance: how light a pixel may be and still count as line, in percent of white
+# (1..100; 0 = Auto, the level picked from the drawing by Otsu, as before the setting existed)
+AUTO_TOLERANCE = 0
+MAX_TOLERANCE = 100
 # how far still areas keep the previous frame's colors in a shot (0..1). On the 9 val
 # shots with a key, 0 -> 0.5 -> 0.8 -> 0.95 raised PSNR 25.3 -> 26.5 -> 27.7 -> 28.3 dB and
 # lowered |flicker| 1.09 -> 0.97 -> 0.83 -> 0.74 (benchmarks/temporal_consistency.py).
@@ -30,12 +34,23 @@ def check_gap(gap) -> int:
     return g
 
 
+def ink_level(tolerance) -> int | None:
+    """The gray level (0..254) at or below which a pixel is line, for a fill ``tolerance``
+    (percent of white, 1..:data:`MAX_TOLERANCE`); None for Auto (0: picked from the drawing).
+    Raising the tolerance makes lighter lines (pencil, anti-aliased gray) stop fills; paper
+    white (255) never counts as line."""
+    t = min(MAX_TOLERANCE, max(0, int(tolerance or 0)))
+    return None if t == AUTO_TOLERANCE else min(254, int(round(t * 255 / 100)))
+
+
 @dataclass(frozen=True)
 class ColorizeOptions:
     """What a colorize request asks for beyond its image, hints, palette and model.
 
     ``flat``: one color per closed line-art region (:mod:`.flat`). ``gap``: line breaks up
     to this many px still close a region, for fills, flat colors and the hint rules.
+    ``tolerance``: how light a pixel may be and still count as line for those regions
+    (percent of white, :func:`ink_level`; 0 = Auto).
     ``calibrate``: grayscale colors fade toward gray where the network is unsure.
     ``cel``: line art without hints gets one color per region and a white page.
     ``hint_regions``: ``"agreeing"`` (a region whose hints agree takes their color),
@@ -48,6 +63,7 @@ class ColorizeOptions:
 
     flat: bool = False
     gap: int = DEFAULT_GAP
+    tolerance: int = AUTO_TOLERANCE
     calibrate: bool = True
     cel: bool = True
     hint_regions: str | bool = "agreeing"

@@ -22,7 +22,7 @@ from ..core.lineart import detect_kind
 from ..core.memo import Recent, pixels_key
 from ..models import registry
 from .jobs import CancelToken, Progress
-from .options import DEFAULT_GAP, ColorizeOptions
+from .options import DEFAULT_GAP, ColorizeOptions, ink_level
 
 DEFAULT_WORK_SIZE = 256
 PREVIEW_WORK_SIZE = 192
@@ -249,7 +249,7 @@ class _Finish:
         if self.cel or self.hint_rule:
             from ..core.regions import segment_cached
 
-            self.labels, self.n = segment_cached(self.gray, gap_close=_gap(req), min_area=None, copy=False)
+            self.labels, self.n = segment_cached(self.gray, gap_close=_gap(req), min_area=None, copy=False, ink=_ink(req))
         if self.cel and self.n > 0:
             self._cel_plan()
         if self.hint_rule:
@@ -548,6 +548,12 @@ def _gap(req: ColorizeRequest) -> int:
     return int(ColorizeOptions.of(req.options).gap)
 
 
+def _ink(req: ColorizeRequest) -> int | None:
+    """The gray level at or below which a pixel is line for the request's regions (option
+    ``tolerance``, :func:`~.options.ink_level`; None: picked from the drawing)."""
+    return ink_level(ColorizeOptions.of(req.options).tolerance)
+
+
 def _without_slips(req: ColorizeRequest) -> np.ndarray:
     """The request's hints at the image's size, minus strokes' small slips across outlines
     (:func:`~colorpaint.core.regions.ignore_slips`). Request option ``ignore_slips``
@@ -559,7 +565,7 @@ def _without_slips(req: ColorizeRequest) -> np.ndarray:
     hints = resize_hints(req.hints, h, w)
     if not (hints[..., 3] > 0).any():
         return hints
-    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False)
+    labels, _ = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False, ink=_ink(req))
     return ignore_slips(hints, labels)
 
 
@@ -588,7 +594,7 @@ def _keep_unhinted_regions(req: ColorizeRequest, composite, color, plain_composi
     from ..core.hints import resize_hints
     from ..core.regions import segment_cached
 
-    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False)
+    labels, n = segment_cached(rgb_to_luma(req.image), gap_close=_gap(req), min_area=None, copy=False, ink=_ink(req))
     hm = resize_hints(req.hints, *labels.shape)[..., 3] > 0
     stay = np.zeros(n + 1, bool)  # lines and hinted regions keep the hinted result
     stay[0] = True

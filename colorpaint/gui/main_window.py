@@ -205,7 +205,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         p = self.project
         if p is None or p.current_frame is None:
             return
-        s = Stroke("fill", ((x, y),), self.canvas.brush_color, opacity=self.canvas.brush_opacity, gap=self.regions.gap)
+        s = Stroke("fill", ((x, y),), self.canvas.brush_color, opacity=self.canvas.brush_opacity, gap=self.regions.gap,
+                   tolerance=self.regions.tolerance)
         if not p.add_stroke(s):
             self.statusBar().showMessage("Nothing to fill there: click inside an area closed by lines", 5000)
 

@@ -3,7 +3,7 @@ palette lock (issue 7).
 
 :class:`RegionsPanel` is the dock's widgets: it shows the project's settings and reports
 the artist's choices as signals. :class:`RegionTools` binds it to the window: it keeps
-the settings in the project (``flat``, ``gap`` and ``use_palette``, saved with it), draws
+the settings in the project (``flat``, ``gap``, ``tolerance`` and ``use_palette``, saved with it), draws
 the region overlay and the fill preview on the canvas, loads the show's palette, and
 gives the window what its colorize requests need (:meth:`RegionTools.flat_options`).
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGridLayout, QHBoxLayout,
 from ..app.requests import frame_options, locked_palette
 from ..core.color import rgb_to_luma
 from ..core.imageio import ImageError
-from ..engine.options import MAX_GAP
+from ..engine.options import MAX_GAP, MAX_TOLERANCE, ink_level
 from ..project.settings import ProjectSettings
 from .qt_worker import LatestRequest
 
@@ -82,6 +82,7 @@ class RegionsPanel(QWidget):
 
     flatToggled = Signal(bool)
     gapChanged = Signal(int)
+    toleranceChanged = Signal(int)
     overlayToggled = Signal(bool)
     lockToggled = Signal(bool)
     loadPaletteRequested = Signal()
@@ -105,6 +106,16 @@ class RegionsPanel(QWidget):
         self.gap.setSuffix(" px")
         self.gap.setToolTip("Gap closing: breaks in a line up to this many pixels do not leak (flat colors and fills)")
         self.gap.valueChanged.connect(self.gapChanged)
+        self.tolerance = QSpinBox()
+        self.tolerance.setObjectName("fillTolerance")
+        self.tolerance.setRange(0, MAX_TOLERANCE)
+        self.tolerance.setValue(ProjectSettings.tolerance)
+        self.tolerance.setSpecialValueText("Auto")  # 0: the ink level is picked from the drawing
+        self.tolerance.setSuffix(" %")
+        self.tolerance.setToolTip("Fill tolerance: pixels up to this light (percent of white) count as line and stop "
+                                  "fills. Raise it so faint pencil or gray lines close a region; lower it to fill over "
+                                  "light sketch lines. Auto picks the level from the drawing")
+        self.tolerance.valueChanged.connect(self.toleranceChanged)
         self.overlay = QCheckBox("Show regions")
         self.overlay.setObjectName("regionOverlayToggle")
         self.overlay.setToolTip("Show the closed regions in random pastel colors")
@@ -140,6 +151,8 @@ class RegionsPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Gap"))
         row.addWidget(self.gap)
+        row.addWidget(QLabel("Tolerance"))
+        row.addWidget(self.tolerance)
         g.addLayout(row, 0, 1)
         g.addWidget(self.overlay, 1, 0)
         g.addWidget(self.count, 1, 1)
@@ -152,7 +165,7 @@ class RegionsPanel(QWidget):
         g.addLayout(row, 3, 0, 1, 2)
         g.addWidget(export, 4, 0, 1, 2)
         g.setRowStretch(5, 1)
-        self.controls = [self.flat, self.gap, self.overlay, self.lock, load, pick, self.k, export]
+        self.controls = [self.flat, self.gap, self.tolerance, self.overlay, self.lock, load, pick, self.k, export]
         self.setMaximumHeight(self.sizeHint().height() + 20)
 
     def refresh(self, project) -> None:
@@ -165,11 +178,11 @@ class RegionsPanel(QWidget):
                 w.blockSignals(True)
                 w.setChecked(v)
                 w.blockSignals(False)
-        gap = s.gap
-        if self.gap.value() != gap:
-            self.gap.blockSignals(True)
-            self.gap.setValue(gap)
-            self.gap.blockSignals(False)
+        for box, v in ((self.gap, s.gap), (self.tolerance, s.tolerance)):
+            if box.value() != v:
+                box.blockSignals(True)
+                box.setValue(v)
+                box.blockSignals(False)
         n = len(project.palette.saved) if project is not None else 0
         self.palette_label.setText(f"{n} colors" if n else "no palette")
 
@@ -194,11 +207,12 @@ class RegionTools(QObject):
         self.project = None
         self.labels: np.ndarray | None = None  # flat-mode regions of the current frame (for the overlay)
         self.region_count = 0
-        self._hover: tuple | None = None  # (frame id, gap, label, brush color) the fill preview shows
+        self._hover: tuple | None = None  # (frame id, gap, tolerance, label, brush color) the fill preview shows
         self.last_preview: dict | None = None
         p = self.panel
         p.flatToggled.connect(lambda on: self._set("flat", bool(on)))
         p.gapChanged.connect(lambda v: self._set("gap", int(v)))
+        p.toleranceChanged.connect(lambda v: self._set("tolerance", int(v)))
         p.lockToggled.connect(self.set_lock)
         p.overlayToggled.connect(lambda on: self.update_overlay())
         p.loadPaletteRequested.connect(self.load_palette_dialog)
@@ -217,6 +231,11 @@ class RegionTools(QObject):
     @property
     def gap(self) -> int:
         return self.project.typed_settings.gap if self.project else int(self.panel.gap.value())
+
+    @property
+    def tolerance(self) -> int:
+        """Fill tolerance: pixels up to this light (percent of white) are line; 0 = Auto."""
+        return self.project.typed_settings.tolerance if self.project else int(self.panel.tolerance.value())
 
     @property
     def locked(self) -> bool:
@@ -249,6 +268,9 @@ class RegionTools(QObject):
     def set_gap(self, px: int) -> None:
         self._set("gap", int(px))
 
+    def set_tolerance(self, percent: int) -> None:
+        self._set("tolerance", int(percent))
+
     def set_lock(self, on: bool) -> None:
         """Palette lock; turning it on turns flat colors on (snapping works on regions)."""
         if self.project is None:
@@ -280,12 +302,12 @@ class RegionTools(QObject):
         self._on_frame()
 
     def _on_settings(self, key) -> None:
-        if key not in ("flat", "gap", "use_palette"):
+        if key not in ("flat", "gap", "tolerance", "use_palette"):
             return
         self.panel.refresh(self.project)
         if key == "use_palette":
             self.win.set_color(self.win.brush_wish)  # snaps when the lock is on; back to the artist's color when off
-        if key == "gap":
+        if key in ("gap", "tolerance"):
             self.update_overlay()
             self._hover_reset()
         if self.win.live_on:
@@ -323,12 +345,12 @@ class RegionTools(QObject):
             image = p.image(f)
         except ImageError:  # the window reports unreadable frames itself
             return
-        fid, gap = f.id, self.gap
+        fid, gap = f.id, (self.gap, self.tolerance)
 
         def job(token):
             from ..core.regions import segment
 
-            labels, n = segment(rgb_to_luma(image), gap_close=gap, min_area=None)
+            labels, n = segment(rgb_to_luma(image), gap_close=gap[0], min_area=None, ink=ink_level(gap[1]))
             token.check()
             return fid, gap, labels, n, region_overlay(labels, n)
 
@@ -338,7 +360,7 @@ class RegionTools(QObject):
     def _overlay_ready(self, got) -> None:
         fid, gap, labels, n, rgba = got
         f = self.project.current_frame if self.project else None
-        if f is None or f.id != fid or gap != self.gap or not self.panel.overlay.isChecked():
+        if f is None or f.id != fid or gap != (self.gap, self.tolerance) or not self.panel.overlay.isChecked():
             return  # stale: a newer request follows
         self.labels, self.region_count = labels, n
         self.win.canvas.set_overlay("regions", rgba)
@@ -372,10 +394,10 @@ class RegionTools(QObject):
         cached segmentation (the very one the fill uses). Returns the preview's info or None."""
         p = self.project
         f = p.current_frame
-        labels = p.labels(f, self.gap)
+        labels = p.labels(f, self.gap, self.tolerance)
         h, w = labels.shape
         lab = int(labels[y, x]) if 0 <= x < w and 0 <= y < h else 0
-        key = (f.id, self.gap, lab, tuple(self.win.canvas.brush_color))
+        key = (f.id, self.gap, self.tolerance, lab, tuple(self.win.canvas.brush_color))
         if key == self._hover:
             return self.last_preview
         self._hover = key

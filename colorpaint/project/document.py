@@ -23,7 +23,7 @@ import numpy as np
 from ..core.color import rgb_to_luma
 from ..core.frames import list_frames, video_info
 from ..core.imageio import IMAGE_EXTS, ImageError, load_image
-from ..engine.options import DEFAULT_GAP
+from ..engine.options import AUTO_TOLERANCE, DEFAULT_GAP, ink_level
 from .events import EmitterGroup
 from .history import Batch, History, RemoveShot, RenameShot, SetResult, SetStrokes
 from .references import References
@@ -216,7 +216,7 @@ class Project:
         self._was_dirty = False
         self._images: OrderedDict[str, np.ndarray] = OrderedDict()
         self._hints: OrderedDict[str, tuple[tuple, np.ndarray]] = OrderedDict()
-        self._labels: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._labels: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -399,23 +399,30 @@ class Project:
             return self._images[frame.id]
         return self._lru(self._images, frame.id, _frozen(load_source(frame.source, frame.video_index)), 6)
 
-    def labels(self, frame: Frame, gap: int = DEFAULT_GAP) -> np.ndarray:
-        """Closed line-art regions of the frame: ``HxW int32``, 0 on lines (for fills)."""
+    def labels(self, frame: Frame, gap: int = DEFAULT_GAP, tolerance: int = AUTO_TOLERANCE) -> np.ndarray:
+        """Closed line-art regions of the frame: ``HxW int32``, 0 on lines (for fills).
+        ``gap``: line breaks up to this many px close a region; ``tolerance``: pixels up to
+        this light (percent of white) are line, 0 = Auto (:func:`~colorpaint.engine.options.ink_level`)."""
         from ..core.regions import segment
 
-        key = (frame.id, gap)
+        key = (frame.id, gap, tolerance)
         if key in self._labels:
             return self._labels[key]
-        return self._lru(self._labels, key, segment(rgb_to_luma(self.image(frame)), gap_close=gap)[0], 3)
+        labels = segment(rgb_to_luma(self.image(frame)), gap_close=gap, ink=ink_level(tolerance))[0]
+        return self._lru(self._labels, key, labels, 3)
+
+    def fill_labels(self, frame: Frame, stroke: Stroke) -> np.ndarray | None:
+        """The regions ``stroke`` paints with: its gap and tolerance's for a fill, else None."""
+        return self.labels(frame, stroke.gap, stroke.tolerance) if stroke.kind == "fill" else None
 
     def _rasterize(self, frame: Frame, strokes) -> np.ndarray:
         h, w = self.image(frame).shape[:2]
-        gaps = {s.gap for s in strokes if s.kind == "fill"}
-        if len(gaps) <= 1:
-            return rasterize(strokes, h, w, self.labels(frame, gaps.pop()) if gaps else None)
+        closings = {(s.gap, s.tolerance) for s in strokes if s.kind == "fill"}
+        if len(closings) <= 1:
+            return rasterize(strokes, h, w, self.labels(frame, *closings.pop()) if closings else None)
         out = np.zeros((h, w, 4), np.uint8)
         for s in strokes:
-            paint_stroke(out, s, self.labels(frame, s.gap) if s.kind == "fill" else None)
+            paint_stroke(out, s, self.fill_labels(frame, s))
         return out
 
     def hints(self, frame: Frame) -> np.ndarray:
@@ -439,7 +446,7 @@ class Project:
         if stroke.kind == "fill":
             h, w = self.image(frame).shape[:2]
             x, y = (int(round(v)) for v in stroke.points[0])
-            lab = self.labels(frame, stroke.gap)
+            lab = self.fill_labels(frame, stroke)
             if not (0 <= x < w and 0 <= y < h) or lab[y, x] == 0:
                 return False
         text = {"brush": "Brush stroke", "erase": "Eraser stroke", "fill": "Fill"}[stroke.kind]
@@ -550,7 +557,7 @@ class Project:
         rect = None
         if appended and cached is not None and cached[0] == strokes[:-1]:
             s = strokes[-1]
-            rect = paint_stroke(cached[1], s, self.labels(frame, s.gap) if s.kind == "fill" else None)
+            rect = paint_stroke(cached[1], s, self.fill_labels(frame, s))
             self._hints[frame_id] = (strokes, cached[1])
             frame.strokes = strokes
             if rect is None:

@@ -11,7 +11,7 @@ import math
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Mapping
 
-from ..engine.options import ANCHOR, MAX_GAP, ColorizeOptions
+from ..engine.options import ANCHOR, MAX_GAP, MAX_TOLERANCE, ColorizeOptions
 
 INPUT_KINDS = ("auto", "lineart", "gray")
 NEW_PROJECT_KEYS = ("input_kind", "use_palette")  # written into every new project's settings
@@ -34,6 +34,9 @@ class ProjectSettings:
     use_palette: bool = _setting(False, "bool")  # snap to the project's palette
     flat: bool = _setting(ColorizeOptions.flat, "bool")  # one color per closed region
     gap: int = _setting(ColorizeOptions.gap, "int", 0, MAX_GAP)  # line breaks up to this many px close a region
+    # fills (and the regions of flat colors and hints): pixels up to this light, in percent
+    # of white, are line; 0 = Auto (from the drawing)
+    tolerance: int = _setting(ColorizeOptions.tolerance, "int", 0, MAX_TOLERANCE)
     anchor: float = _setting(ANCHOR, "float", 0.0, 1.0)  # a shot's frames lean on their nearest key
     steady: float = _setting(ColorizeOptions.steady, "float", 0.0, 1.0)  # still areas keep the previous frame's colors
     drift_threshold: float = _setting(12.0, "float", 0.5, 100.0)  # a shot frame drifting more is flagged for review

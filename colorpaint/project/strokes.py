@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.hints import erase_context, rasterize_strokes, sweep_erase_leftovers
-from ..engine.options import DEFAULT_GAP, MAX_GAP
+from ..engine.options import AUTO_TOLERANCE, DEFAULT_GAP, MAX_GAP, MAX_TOLERANCE
 
 KINDS = ("brush", "erase", "fill")
 RGB = tuple[int, int, int]
@@ -29,7 +29,9 @@ class Stroke:
 
     ``points``: ((x, y), ...) in image pixels (a fill has one point, its seed);
     ``color``: (r, g, b) 0..255; ``size``: brush diameter in px; ``opacity``: 0..1;
-    ``gap``: for fills, line gaps up to this many px do not leak.
+    ``gap``: for fills, line gaps up to this many px do not leak; ``tolerance``: for fills,
+    pixels up to this light (percent of white) are line, 0 = Auto
+    (:func:`~colorpaint.engine.options.ink_level`).
     """
 
     kind: str
@@ -38,6 +40,7 @@ class Stroke:
     size: float = 8.0
     opacity: float = 1.0
     gap: int = DEFAULT_GAP
+    tolerance: int = AUTO_TOLERANCE
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -53,6 +56,8 @@ class Stroke:
              "color": list(self.color), "opacity": round(self.opacity, 4)}
         if self.kind == "fill":
             d["gap"] = self.gap
+            if self.tolerance != AUTO_TOLERANCE:  # left out at Auto: files read by older versions stay the same
+                d["tolerance"] = self.tolerance
         else:
             d["size"] = round(self.size, 2)
         return d
@@ -63,7 +68,7 @@ class Stroke:
 
         Raises ValueError/TypeError/KeyError for a stroke that cannot be drawn: an unknown
         kind, no points, a point that is not a finite number within :data:`COORD_LIMIT`, a
-        bad color. A size, opacity or gap out of range is brought into range, and a missing
+        bad color. A size, opacity, gap or tolerance out of range is brought into range, and a missing
         number (NaN) gets its default; each such repair is told to ``warn``.
         """
         if not isinstance(d, dict):
@@ -86,7 +91,9 @@ class Stroke:
         size = _ranged(d.get("size", 8.0), 8.0, MIN_SIZE, MAX_SIZE, "size", tell)
         opacity = _ranged(d.get("opacity", 1.0), 1.0, 0.0, 1.0, "opacity", tell)
         gap = int(round(_ranged(d.get("gap", DEFAULT_GAP), DEFAULT_GAP, 0, MAX_GAP, "gap", tell)))
-        return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap)
+        tolerance = int(round(_ranged(d.get("tolerance", AUTO_TOLERANCE), AUTO_TOLERANCE, 0, MAX_TOLERANCE,
+                                      "tolerance", tell)))
+        return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap, tolerance)
 
 
 def _real(v) -> bool:
