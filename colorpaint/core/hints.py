@@ -83,6 +83,11 @@ def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
     Each stroke is a mapping with ``points`` [(x, y), ...] in image pixels, ``color``
     (r, g, b), ``size`` (brush diameter, px), ``opacity`` (0..1) and optional
     ``erase`` (True removes hints). Later strokes paint over earlier ones.
+
+    Optional pen pressure: ``pressure`` (one value in 0..1 a point) scales the brush's
+    diameter at each point when ``pressure_size`` (default True) and its opacity when
+    ``pressure_opacity`` (default False); between two points both change along the segment
+    in steps. Without pressure (or all 1) a stroke is drawn as a mouse stroke.
     """
     out = np.zeros((h, w, 4), np.uint8)
     for s in strokes:
@@ -90,6 +95,11 @@ def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
         if len(pts) == 0:
             continue
         r = max(1, int(round(float(s.get("size", 8)) / 2)))
+        pressure = s.get("pressure")
+        if pressure is not None and len(pressure) == len(pts) and min(pressure) < 1.0 and (
+                s.get("pressure_size", True) or s.get("pressure_opacity", False)):
+            _pressure_stroke(out, s, pts, np.clip(np.asarray(pressure, np.float64), 0.0, 1.0))
+            continue
         layer = np.zeros((h, w), np.uint8)
         if len(pts) == 1:
             cv2.circle(layer, tuple(int(v) for v in pts[0]), r * 16, 255, -1, cv2.LINE_8, 4)
@@ -105,6 +115,46 @@ def rasterize_strokes(strokes, h: int, w: int) -> np.ndarray:
             out[m, :3] = np.asarray(s["color"], np.uint8)
             out[m, 3] = max(1, a)
     return out
+
+
+MIN_PRESSURE = 0.05  # the lightest touch still paints (a 5 % wide, 5 % opaque dab)
+
+
+def _pressure_stroke(out: np.ndarray, s, pts: np.ndarray, pressure: np.ndarray) -> None:
+    """Paint one stroke whose diameter and/or opacity follow ``pressure`` (one a point) into
+    ``out`` (HxWx4 uint8 RGBA, in place); see :func:`rasterize_strokes`."""
+    h, w = out.shape[:2]
+    pr = np.maximum(pressure, MIN_PRESSURE)
+    size = float(s.get("size", 8)) * (pr if s.get("pressure_size", True) else np.ones_like(pr))
+    a = float(s.get("opacity", 1.0)) * (pr if s.get("pressure_opacity", False) else np.ones_like(pr))
+    alpha = np.maximum(1, np.round(255 * a)).astype(int)
+    # the pen's dabs between points: every ~quarter diameter, so a swelling or thinning line is smooth
+    xs, ys, rs, al = [], [], [], []
+    for i in range(len(pts)):
+        j = min(i + 1, len(pts) - 1)
+        d = float(np.hypot(*(pts[j] - pts[i]))) / 16
+        n = 1 if j == i else max(1, int(np.ceil(d / max(1.0, min(size[i], size[j]) / 4))))
+        for t in np.arange(n) / n:
+            xs.append(pts[i][0] + t * (pts[j][0] - pts[i][0]))
+            ys.append(pts[i][1] + t * (pts[j][1] - pts[i][1]))
+            rs.append(max(1.0, (size[i] + t * (size[j] - size[i])) / 2))
+            al.append(alpha[i] + t * (alpha[j] - alpha[i]))
+    layer = np.zeros((h, w), np.uint8)
+    for x, y, r, v in zip(xs, ys, rs, al):  # a later dab over an earlier one: the stronger stays
+        x0, y0 = int(x / 16 - r - 1), int(y / 16 - r - 1)
+        x1, y1 = int(x / 16 + r + 2), int(y / 16 + r + 2)
+        X0, Y0, X1, Y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if X1 <= X0 or Y1 <= Y0:
+            continue
+        dab = np.zeros((Y1 - Y0, X1 - X0), np.uint8)
+        cv2.circle(dab, (int(round(x - X0 * 16)), int(round(y - Y0 * 16))), int(round(r * 16)), int(round(v)), -1, cv2.LINE_8, 4)
+        np.maximum(layer[Y0:Y1, X0:X1], dab, out=layer[Y0:Y1, X0:X1])
+    m = layer > 0
+    if s.get("erase"):
+        out[m] = 0
+    else:
+        out[m, :3] = np.asarray(s["color"], np.uint8)
+        out[m, 3] = layer[m]
 
 
 def spread_hints(line: np.ndarray, hints_net: np.ndarray, gap_close: int = 1) -> np.ndarray:

@@ -32,6 +32,9 @@ class Stroke:
     ``gap``: for fills, line gaps up to this many px do not leak; ``tolerance``: for fills,
     pixels up to this light (percent of white) are line, 0 = Auto
     (:func:`~colorpaint.engine.options.ink_level`).
+    ``pressure``: a pen's pressure at each point (0..1), or () for a mouse stroke (full
+    pressure); it scales the diameter when ``pressure_size`` and the opacity when
+    ``pressure_opacity`` (:func:`~colorpaint.core.hints.rasterize_strokes`).
     """
 
     kind: str
@@ -41,6 +44,9 @@ class Stroke:
     opacity: float = 1.0
     gap: int = DEFAULT_GAP
     tolerance: int = AUTO_TOLERANCE
+    pressure: tuple[float, ...] = ()
+    pressure_size: bool = True
+    pressure_opacity: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -50,6 +56,10 @@ class Stroke:
         # 1/100 px is what project.json keeps: round now so a saved stroke equals the live one
         object.__setattr__(self, "points", tuple((round(float(x), 2), round(float(y), 2)) for x, y in self.points))
         object.__setattr__(self, "color", tuple(int(c) for c in self.color))
+        pr = tuple(round(min(1.0, max(0.0, float(v))), 3) for v in self.pressure)
+        if pr and len(pr) != len(self.points):
+            raise ValueError(f"a stroke's pressure needs one value a point ({len(self.points)}), got {len(pr)}")
+        object.__setattr__(self, "pressure", () if self.kind == "fill" or all(v == 1.0 for v in pr) else pr)
 
     def to_dict(self) -> dict:
         d = {"kind": self.kind, "points": [list(p) for p in self.points],
@@ -60,6 +70,9 @@ class Stroke:
                 d["tolerance"] = self.tolerance
         else:
             d["size"] = round(self.size, 2)
+            if self.pressure:  # left out for mouse strokes: files read by older versions stay the same
+                d["pressure"] = list(self.pressure)
+                d["pressure_to"] = [k for k, on in (("size", self.pressure_size), ("opacity", self.pressure_opacity)) if on]
         return d
 
     @classmethod
@@ -93,7 +106,31 @@ class Stroke:
         gap = int(round(_ranged(d.get("gap", DEFAULT_GAP), DEFAULT_GAP, 0, MAX_GAP, "gap", tell)))
         tolerance = int(round(_ranged(d.get("tolerance", AUTO_TOLERANCE), AUTO_TOLERANCE, 0, MAX_TOLERANCE,
                                       "tolerance", tell)))
-        return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap, tolerance)
+        pressure, to = _pressure(d, len(pts), tell), d.get("pressure_to", ["size"])
+        if not (isinstance(to, (list, tuple)) and all(isinstance(k, str) for k in to)):
+            tell(f"stroke pressure_to {_short(to)} is not a list of names: size used")
+            to = ["size"]
+        return cls(kind, tuple(pts), tuple(int(c) for c in color), size, opacity, gap, tolerance,
+                   pressure, "size" in to, "opacity" in to)
+
+
+def _pressure(d: dict, n: int, tell: Callable[[str], None]) -> tuple[float, ...]:
+    """A file stroke's ``pressure``: one value a point in 0..1 (NaN or not a number: 1, out of
+    range: clamped), or () when missing or of the wrong length (full pressure)."""
+    raw = d.get("pressure")
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, tuple)) or len(raw) != n:
+        tell(f"stroke pressure {_short(raw)} is not one value a point: full pressure used")
+        return ()
+    out, bad = [], 0
+    for v in raw:
+        ok = _real(v) and 0.0 <= v <= 1.0
+        bad += not ok
+        out.append(min(1.0, max(0.0, float(v))) if _real(v) else 1.0)
+    if bad:
+        tell(f"stroke pressure: {bad} value(s) not in 0..1 brought into range")
+    return tuple(out)
 
 
 def _real(v) -> bool:
@@ -153,10 +190,18 @@ def stroke_mask(stroke: Stroke, h: int, w: int, labels: np.ndarray | None = None
     rect = _clip_rect(pts[:, 0].min() - r, pts[:, 1].min() - r, pts[:, 0].max() + r + 1, pts[:, 1].max() + r + 1, h, w)
     if rect is None:
         return None
-    x0, y0, x1, y1 = rect
-    local = {"points": pts - (x0, y0), "color": (255, 255, 255), "size": stroke.size, "opacity": 1.0}
-    m = rasterize_strokes([local], y1 - y0, x1 - x0)[..., 3] > 0
+    m = _local_raster(stroke, rect)[..., 3] > 0
     return (rect, m) if m.any() else None
+
+
+def _local_raster(stroke: Stroke, rect: Rect, with_opacity: bool = False) -> np.ndarray:
+    """A brush or eraser stroke rasterized inside ``rect``: ``HrxWrx4 uint8 RGBA``; alpha is
+    the stroke's (pen pressure included) with ``with_opacity``, else full wherever it paints."""
+    x0, y0, x1, y1 = rect
+    local = {"points": np.asarray(stroke.points, np.float64) - (x0, y0), "color": (255, 255, 255), "size": stroke.size,
+             "opacity": stroke.opacity if with_opacity else 1.0, "pressure": stroke.pressure or None,
+             "pressure_size": stroke.pressure_size, "pressure_opacity": with_opacity and stroke.pressure_opacity}
+    return rasterize_strokes([local], y1 - y0, x1 - x0)
 
 
 def paint_stroke(hints: np.ndarray, stroke: Stroke, labels: np.ndarray | None = None) -> Rect | None:
@@ -171,8 +216,10 @@ def paint_stroke(hints: np.ndarray, stroke: Stroke, labels: np.ndarray | None = 
         before = erase_context(hints, (x0, y0, x1, y1), stroke.size)
         sub[m] = 0
         return sweep_erase_leftovers(hints, (x0, y0, x1, y1), m, stroke.size, before)
+    sub[m, :3] = stroke.color
+    if stroke.pressure and stroke.pressure_opacity and stroke.kind == "brush":  # each point's own opacity
+        sub[m, 3] = np.maximum(1, _local_raster(stroke, (x0, y0, x1, y1), with_opacity=True)[..., 3][m])
     else:
-        sub[m, :3] = stroke.color
         sub[m, 3] = max(1, int(round(255 * stroke.opacity)))
     return x0, y0, x1, y1
 
