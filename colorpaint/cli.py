@@ -317,6 +317,8 @@ def cmd_evaluate(args) -> int:
     for k, m in rep.items():
         extra = f"  flicker {m['flicker']:+.3f} (per shot |flicker| {m['flicker_abs']:.3f})" if "flicker" in m else ""
         print(f"{args.model:12s} {k:8s} n={m['n']:4d}  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  ΔE00 {m['de00']:.2f}{extra}")
+        print(f"{'':12s} {'':8s}         RGB SSIM {m['ssim_rgb']:.4f}  ab L2 {m['ab_l2']:.1f}  MSE {m['mse']:.1f}  NCC {m['ncc']:.3f}  "
+              f"AD {m['ad']:+.2f}  SC {m['sc']:.3f}  MD {m['md']:.1f}  NAE {m['nae']:.3f}")
     if args.json:
         try:
             Path(args.json).write_text(json.dumps({"model": args.model, "hints": args.hints, "flat": args.flat, "data": str(args.data), "results": rep}, indent=2))

@@ -1,4 +1,5 @@
-"""Image-quality metrics for colorization: PSNR, SSIM, CIEDE2000 and temporal flicker.
+"""Image-quality metrics for colorization: PSNR, SSIM (luma and RGB), CIEDE2000, the
+webtoon paper's ab L2, Varga's quality indices and temporal flicker.
 
 All image inputs are ``HxWx3 uint8 RGB`` unless stated otherwise; Lab is ``...x3`` CIELAB
 with L in [0, 100] as produced by :func:`colorpaint.core.color.rgb_to_lab`.
@@ -50,6 +51,52 @@ def ssim(pred: np.ndarray, target: np.ndarray) -> float:
     num = (2.0 * mx * my + c1) * (2.0 * cxy + c2)
     den = (mx * mx + my * my + c1) * (vx + vy + c2)
     return float(np.mean(num / den))
+
+
+def ssim_rgb(pred: np.ndarray, target: np.ndarray) -> float:
+    """Mean SSIM over the R, G and B channels (each as :func:`ssim` computes it on luma):
+    on grayscale input the luma is the input's own, so only this SSIM sees the colors."""
+    _check_same(pred, target)
+    if pred.ndim != 3:
+        return ssim(pred, target)
+    return float(np.mean([ssim(np.ascontiguousarray(pred[..., c]), np.ascontiguousarray(target[..., c])) for c in range(pred.shape[2])]))
+
+
+def ab_l2(pred: np.ndarray, target: np.ndarray) -> float:
+    """The webtoon paper's chroma error: the mean over pixels of the squared distance between
+    the two images' CIELAB (a, b), in Lab units² (``HxWx3 uint8 RGB`` inputs)."""
+    _check_same(pred, target)
+    d = rgb_to_lab(pred)[..., 1:].astype(np.float64) - rgb_to_lab(target)[..., 1:]
+    return float(np.mean(np.sum(d * d, axis=-1)))
+
+
+def varga_indices(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """The quality indices Varga et al. report (their Table 2, computed with a common image
+    quality measures package): with ``O`` the ground truth and ``D`` the colorization,
+    both as floats 0..255 over every pixel and channel,
+
+    * MSE = mean((O - D)²), PSNR = 10 log10(255² / MSE) (capped as :func:`psnr`),
+    * NCC (normalized cross-correlation) = Σ O·D / Σ O²  (1 at best),
+    * AD (average difference) = mean(O - D),
+    * SC (structural content) = Σ O² / Σ D²  (1 at best),
+    * MD (maximum difference) = max |O - D|,
+    * NAE (normalized absolute error) = Σ |O - D| / Σ |O|.
+    """
+    _check_same(pred, target)
+    o = target.astype(np.float64)
+    d = pred.astype(np.float64)
+    diff = o - d
+    mse = float(np.mean(diff * diff))
+    oo, dd = float(np.sum(o * o)), float(np.sum(d * d))
+    return {
+        "mse": mse,
+        "psnr": psnr(pred, target),
+        "ncc": float(np.sum(o * d)) / oo if oo else (1.0 if dd == 0 else 0.0),
+        "ad": float(np.mean(diff)),
+        "sc": oo / dd if dd else (1.0 if oo == 0 else float("inf")),
+        "md": float(np.max(np.abs(diff))) if diff.size else 0.0,
+        "nae": float(np.sum(np.abs(diff))) / float(np.sum(np.abs(o))) if np.any(o) else float(np.any(diff)),
+    }
 
 
 def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ def _pairs(folder: Path, kind: str, split: str | None):
         line, gray = folder / f"{pid}_line.png", folder / f"{pid}_gray.png"
         if kind in ("lineart", "auto") and line.exists():
             items.append((pid, line, c, "lineart"))
-        if kind in ("gray", "auto") and (gray.exists() or kind == "gray"):
+        if kind in ("gray", "auto"):  # no _gray.png: the luma of the color image, as the papers make it
             items.append((pid, gray if gray.exists() else None, c, "gray"))
     return items
 
@@ -126,7 +126,9 @@ def _train_mean_color(data_dirs) -> tuple[int, int, int]:
 def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split: str | None = "val", limit: int | None = None,
              weights: str | None = None, device: str | None = None, work_size: int = 256, flat: bool = False, seed: int = 0, session=None,
              options: dict | None = None):
-    """Mean PSNR / SSIM / ΔE00 (and flicker for sequences) of ``model`` on ``data``;
+    """Mean PSNR / SSIM / ΔE00, RGB SSIM, mean ab L2 and Varga's indices (MSE, NCC, AD, SC,
+    MD, NAE; :func:`~colorpaint.core.metrics.varga_indices`), and flicker for sequences, of
+    ``model`` on ``data``;
     ``options``: the requests' options (e.g. ``{"calibrate": False}``)."""
     from ..core import metrics
     from ..core.hints import simulate_hints
@@ -158,10 +160,12 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
         return res.composite
 
     def add(kind_, out, gt):
-        d = per_kind.setdefault(kind_, {"psnr": [], "ssim": [], "de00": []})
-        d["psnr"].append(metrics.psnr(out, gt))
-        d["ssim"].append(metrics.ssim(out, gt))
-        d["de00"].append(metrics.mean_delta_e2000(out, gt))
+        d = per_kind.setdefault(kind_, {})
+        scores = {"psnr": metrics.psnr(out, gt), "ssim": metrics.ssim(out, gt), "de00": metrics.mean_delta_e2000(out, gt),
+                  "ssim_rgb": metrics.ssim_rgb(out, gt), "ab_l2": metrics.ab_l2(out, gt)}
+        scores.update({k: v for k, v in metrics.varga_indices(out, gt).items() if k != "psnr"})
+        for k, v in scores.items():
+            d.setdefault(k, []).append(v)
 
     pairs = _pairs(data, kind, split)
     if pairs:
