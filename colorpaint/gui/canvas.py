@@ -15,7 +15,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
 
-from ..project.strokes import Stroke
+from .canvas_pen import PenInput
 from .convert import blit_rgba, qimage_to_rgba, rgb_to_qimage, rgba_to_qimage
 
 TOOLS = ("brush", "erase", "eyedropper", "fill")
@@ -121,10 +121,11 @@ class FrameItem(QGraphicsItem):
                 p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
 
 
-class HintCanvas(QGraphicsView):
+class HintCanvas(PenInput, QGraphicsView):
     """Canvas view: wheel zoom around the cursor, fit / 100 %, pan with the middle button
     or space-drag, and the brush, eraser, eyedropper and fill tools (Ctrl+click picks a
-    color with any tool). Coordinates in signals are image pixels."""
+    color with any tool); a tablet pen's pressure goes into brush and eraser strokes
+    (:mod:`.canvas_pen`). Coordinates in signals are image pixels."""
 
     strokeFinished = Signal(object)  # Stroke
     fillRequested = Signal(float, float)
@@ -158,6 +159,7 @@ class HintCanvas(QGraphicsView):
         self.brush_opacity = 1.0
         self.has_image = False
         self._stroke: list[tuple[float, float]] | None = None
+        self._pressures: list[float] = []  # the pen's pressure at each point of _stroke (1: the mouse)
         self._stroke_kind = "brush"
         self._pan_from: QPoint | None = None
         self._space = False
@@ -349,9 +351,7 @@ class HintCanvas(QGraphicsView):
         elif self.tool == "fill":
             self.fillRequested.emit(p.x(), p.y())
         else:
-            self._stroke_kind = self.tool
-            self._stroke = [(p.x(), p.y())]
-            self._update_preview()
+            self._begin(p)
 
     def mouseMoveEvent(self, e) -> None:
         p = self._image_pos(e)
@@ -366,10 +366,7 @@ class HintCanvas(QGraphicsView):
         elif self._picking:
             self._pick(p)
         elif self._stroke is not None:
-            last = self._stroke[-1]
-            if math.hypot(p.x() - last[0], p.y() - last[1]) * max(self.zoom, 1.0) >= 1.0:
-                self._stroke.append((p.x(), p.y()))
-                self._update_preview()
+            self._extend(p)
 
     def mouseReleaseEvent(self, e) -> None:
         b = e.button()
@@ -383,12 +380,7 @@ class HintCanvas(QGraphicsView):
             self._picking = False
             return
         if self._stroke is not None:
-            p = self._image_pos(e)
-            if (p.x(), p.y()) != self._stroke[-1]:
-                self._stroke.append((p.x(), p.y()))
-            kind, pts = self._stroke_kind, tuple(self._stroke)
-            self._cancel_stroke()
-            self.strokeFinished.emit(Stroke(kind, pts, tuple(self.brush_color), self.brush_size, self.brush_opacity))
+            self._finish(self._image_pos(e))
 
     def leaveEvent(self, e) -> None:
         self._outline.setVisible(False)

@@ -1,7 +1,8 @@
-"""The preferences dialog: device, working resolution, default model, autosave interval."""
+"""The preferences dialog: device, working resolution, default model, autosave interval,
+what a tablet pen's pressure changes."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QSpinBox
 
 from ..project.appdata import Preferences
 
@@ -33,6 +34,16 @@ class PreferencesDialog(QDialog):
         form.addRow("Working resolution", self.work_size)
         form.addRow("Default model", self.model)
         form.addRow("Autosave every", self.autosave)
+        self.pressure_size = QCheckBox("Size")
+        self.pressure_size.setObjectName("pressureSize")
+        self.pressure_size.setChecked(prefs.pressure_size)
+        self.pressure_size.setToolTip("A tablet pen's pressure scales the brush and eraser size")
+        self.pressure_opacity = QCheckBox("Opacity")
+        self.pressure_opacity.setObjectName("pressureOpacity")
+        self.pressure_opacity.setChecked(prefs.pressure_opacity)
+        self.pressure_opacity.setToolTip("A tablet pen's pressure scales the brush opacity")
+        form.addRow("Pen pressure", self.pressure_size)
+        form.addRow("", self.pressure_opacity)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -43,3 +54,4 @@ class PreferencesDialog(QDialog):
         p = self.prefs
         p.device, p.work_size = self.device.currentText(), self.work_size.value()
         p.default_model, p.autosave_minutes = self.model.currentText(), self.autosave.value()
+        p.pressure_size, p.pressure_opacity = self.pressure_size.isChecked(), self.pressure_opacity.isChecked()

@@ -74,6 +74,7 @@ class WindowBuild:
         self.canvas = HintCanvas(self)
         self.setCentralWidget(self.canvas)
         self.canvas.brush_size = self.prefs.brush_size
+        self.canvas.pressure_size, self.canvas.pressure_opacity = self.prefs.pressure_size, self.prefs.pressure_opacity
         c = self.canvas
         c.strokeFinished.connect(self._on_stroke)
         c.fillRequested.connect(self._on_fill)

@@ -287,6 +287,7 @@ class FileWork:
                 self.sessions.set_device(None if self.device == "auto" else self.device)  # models load there next time
                 self.device_label.setText(f"device: {self.device}")
             self._apply_autosave_interval()
+            self.canvas.pressure_size, self.canvas.pressure_opacity = self.prefs.pressure_size, self.prefs.pressure_opacity
             self._save_prefs()
 
     def _save_prefs(self) -> None:

@@ -46,6 +46,8 @@ class Preferences:
     recent_files: list[str] = field(default_factory=list)
     weights: dict[str, str] = field(default_factory=dict)  # model name -> weights file overriding the bundled one
     brush_size: float = 12.0
+    pressure_size: bool = True  # a tablet pen's pressure scales the hint brush's diameter
+    pressure_opacity: bool = False  # ... and its opacity
 
     MAX_RECENT = 10
 
