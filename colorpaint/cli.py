@@ -144,14 +144,17 @@ def cmd_colorize(args) -> int:
             img = load_image(src)
             req = ColorizeRequest(img, model=args.model, hints=hints, prev=prev, input_kind=args.input_kind, palette=palette,
                                   work_size=args.work_size, weights=args.weights, references=refs or None,
-                                  options=_options(args, flat=args.flat, gap=args.gap).request_dict())
+                                  options=_options(args, flat=args.flat, gap=args.gap, tolerance=args.tolerance).request_dict())
             res = jobs.run(colorize(session, req))
             rgb = res.composite
             if args.flat:
                 from .engine.flat import flatten
+                from .engine.options import ink_level
                 from .engine.reference import flat_with_references
 
-                rgb = flat_with_references(img, res, hints, palette, gap=args.gap) if refs else flatten(img, res, hints, palette, gap=args.gap)
+                ink = ink_level(args.tolerance)
+                rgb = (flat_with_references(img, res, hints, palette, gap=args.gap, ink=ink) if refs
+                       else flatten(img, res, hints, palette, gap=args.gap, ink=ink))
             for line in (res.references.messages if res.references is not None else ()):
                 print(f"colorpaint-cli: {src}: {line}", file=sys.stderr)
             dst = save_image(dst, rgb)
@@ -254,7 +257,7 @@ def cmd_sequence(args) -> int:
             if hit is not None:
                 raise ImageError(f"{dst}: would overwrite the input {hit}; choose another -o folder")
         base = sequence_request(frames[0], args.model, weights=args.weights, input_kind=args.input_kind, work_size=args.work_size,
-                                palette=palette, options=_options(args, flat=args.flat, gap=args.gap,
+                                palette=palette, options=_options(args, flat=args.flat, gap=args.gap, tolerance=args.tolerance,
                                                                   **({} if args.steady is None else {"steady": args.steady})))
     except (ImageError, WeightsError, ValueError, KeyError, RuntimeError) as e:
         if frames is not None and hasattr(frames, "close"):
@@ -341,8 +344,21 @@ def _gap_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _tolerance_arg(text: str) -> int:
+    """argparse type of --tolerance: whole percent in 0..MAX_TOLERANCE (0: Auto)."""
+    from .engine.options import MAX_TOLERANCE
+
+    try:
+        t = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole percentage, got {text!r}") from None
+    if not 0 <= t <= MAX_TOLERANCE:
+        raise argparse.ArgumentTypeError(f"tolerance must be between 0 and {MAX_TOLERANCE}, got {t}")
+    return t
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .engine.options import ANCHOR, DEFAULT_GAP, MAX_GAP, STEADY
+    from .engine.options import ANCHOR, DEFAULT_GAP, MAX_GAP, MAX_TOLERANCE, STEADY
     from .models import registry
 
     p = argparse.ArgumentParser(prog="colorpaint-cli", description="Colorize line art and grayscale frames without the window.")
@@ -372,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--flat", action="store_true", help="one flat color per closed line-art region")
     c.add_argument("--gap", type=_gap_arg, default=DEFAULT_GAP,
                    help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (hints, flat mode)")
+    c.add_argument("--tolerance", type=_tolerance_arg, default=0,
+                   help=f"fill tolerance: how light a pixel may be and still count as line, percent of white (1..{MAX_TOLERANCE}; 0: from the drawing)")
     c.add_argument("--ref", action="append", help="a colored reference (model sheet, earlier frame): shapes that match it take its colors; repeatable")
     common(c)
     c.set_defaults(func=cmd_colorize)
@@ -387,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--flat", action="store_true", help="flat cel colors, carried region by region from the previous frame")
     s.add_argument("--gap", type=_gap_arg, default=DEFAULT_GAP,
                    help=f"line gaps up to this many pixels (0..{MAX_GAP}) do not leak (hints, flat mode)")
+    s.add_argument("--tolerance", type=_tolerance_arg, default=0,
+                   help=f"fill tolerance: how light a pixel may be and still count as line, percent of white (1..{MAX_TOLERANCE}; 0: from the drawing)")
     s.add_argument("--palette", help="comma-separated hex colors (flat mode)")
     s.add_argument("--palette-file", help="GIMP .gpl palette (flat mode)")
     s.add_argument("--ref", action="append", help="a colored reference used for every frame, beside any keys; repeatable")

@@ -81,11 +81,11 @@ def shot_options(project: Project, prefs, model_weights: dict) -> dict:
     """The options of a shot job, named as :func:`~colorpaint.engine.sequence.sequence_request`
     takes them, plus ``anchor`` and ``references``. ``colorpaint-cli sequence`` with the same
     values (``--model``, ``--weights``, ``--input-kind``, ``--work-size``, ``--anchor``,
-    ``--steady``, ``--flat``, ``--gap``, ``--palette``) computes the same frames."""
+    ``--steady``, ``--flat``, ``--gap``, ``--tolerance``, ``--palette``) computes the same frames."""
     model = shot_model(project)
     s = project.typed_settings
     return {"model": model, "weights": model_weights.get(model), "input_kind": s.input_kind, "work_size": int(prefs.work_size),
-            "palette": locked_palette(project), "flat": s.flat, "gap": s.gap, "anchor": s.anchor, "steady": s.steady,
+            "palette": locked_palette(project), "flat": s.flat, "gap": s.gap, "tolerance": s.tolerance, "anchor": s.anchor, "steady": s.steady,
             "references": project.references.for_engine()}
 
 
@@ -96,6 +96,6 @@ def shot_request(first, options: dict):
 
     o = options
     base = sequence_request(first, o["model"], weights=o["weights"], input_kind=o["input_kind"], work_size=o["work_size"],
-                            palette=o["palette"], options=colorize_options(flat=o["flat"], gap=o["gap"], steady=o["steady"]))
+                            palette=o["palette"], options=colorize_options(flat=o["flat"], gap=o["gap"], tolerance=o.get("tolerance", 0), steady=o["steady"]))
     refs = o.get("references")
     return replace(base, references=tuple(refs)) if refs else base  # every frame takes the references' colors, as --ref does

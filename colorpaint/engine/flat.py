@@ -76,9 +76,9 @@ def _exact_palette(rgb: np.ndarray, labels: np.ndarray, idx: np.ndarray, palette
     rgb[m] = np.asarray(palette, np.uint8).reshape(-1, 3)[idx[labels[m]]]
 
 
-def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> np.ndarray:
+def flatten(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP, ink: int | None = None) -> np.ndarray:
     """Flat composite for a :class:`~colorpaint.engine.pipeline.ColorizeResult` of ``image``."""
-    return flat_layers(image, result, hints, palette, gap)[0]
+    return flat_layers(image, result, hints, palette, gap, ink)[0]
 
 
 def flat_layers(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP,
@@ -119,7 +119,7 @@ def flat_job(job, request):
 
 
 def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: np.ndarray, color: np.ndarray,
-                       hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, float]:
+                       hints: np.ndarray | None = None, palette=(), gap: int = DEFAULT_GAP, ink: int | None = None) -> tuple[np.ndarray, float]:
     """Flat colors for a frame whose previous frame is done: regions keep their colors.
 
     Each region of ``image`` takes the color of its matching region in ``prev_image``
@@ -133,8 +133,8 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
 
     gap = check_gap(gap)
     g_prev, g_cur = rgb_to_luma(prev_image), rgb_to_luma(image)
-    lp, n_p = segment_cached(g_prev, gap_close=gap, min_area=None)
-    lc, n_c = segment_cached(g_cur, gap_close=gap, min_area=None)
+    lp, n_p = segment_cached(g_prev, gap_close=gap, min_area=None, ink=ink)
+    lc, n_c = segment_cached(g_cur, gap_close=gap, min_area=None, ink=ink)
     prev_colors, _ = region_median(lp, rgb_to_lab(prev_result), n_p)
     carried, matched = match_regions(lp, prev_colors, lc, g_prev, g_cur)
     own, _ = region_median(lc, rgb_to_lab(color), n_c)
@@ -167,7 +167,7 @@ CARRY_GAP = 4
 
 
 def flat_carried(image: np.ndarray, fill: np.ndarray, cover: np.ndarray, color: np.ndarray, hints: np.ndarray | None = None,
-                 palette=(), gap: int = DEFAULT_GAP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 palette=(), gap: int = DEFAULT_GAP, ink: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat colors for a shot frame whose colors were carried along optical flow.
 
     ``image``: the frame's line art, ``fill``: the carried colors (lines removed),
@@ -181,7 +181,7 @@ def flat_carried(image: np.ndarray, fill: np.ndarray, cover: np.ndarray, color: 
     """
     gap = max(check_gap(gap), CARRY_GAP)
     gray = rgb_to_luma(image)
-    labels, n = segment_cached(gray, gap_close=gap, min_area=None)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None, ink=ink)
     trusted = (cover > 0.5) & (labels > 0)
     carried, votes = region_median(labels[trusted], rgb_to_lab(fill)[trusted], n)
     own, area = region_median(labels, rgb_to_lab(color), n)

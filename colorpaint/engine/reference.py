@@ -218,14 +218,14 @@ def apply_references(req, kind: str):
     return replace(req, hints=report.hints(h, w, user)), report
 
 
-def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP) -> np.ndarray:
+def flat_with_references(image: np.ndarray, result, hints=None, palette=(), gap: int = DEFAULT_GAP, ink: int | None = None) -> np.ndarray:
     """Flat composite (``HxWx3 uint8 RGB``) of ``result``, with each region colored from a
     reference in the reference's exact RGB (no Lab round trip), as ``--flat`` writes it.
     With a palette, regions snap to the palette as flat mode always does."""
     from ..core.color import draw_lines
     from .flat import flat_layers
 
-    composite, color = flat_layers(image, result, hints, palette, gap)
+    composite, color = flat_layers(image, result, hints, palette, gap, ink)
     rep = getattr(result, "references", None)
     if rep is None or palette or not rep.matched.any() or result.kind != "lineart":
         return composite

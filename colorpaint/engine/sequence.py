@@ -26,7 +26,7 @@ from ..core import flow as cflow
 from ..core.color import draw_lines, lab_to_rgb, multiply_lines, rgb_to_lab, rgb_to_luma
 from ..core.regions import line_mask
 from .jobs import CancelToken, Progress
-from .options import ANCHOR, DEFAULT_GAP, STEADY, ColorizeOptions
+from .options import ANCHOR, DEFAULT_GAP, STEADY, ColorizeOptions, ink_level
 from .pipeline import DEFAULT_WORK_SIZE, ColorizeRequest, colorize, flow_maps, resolve_kind, warp_previous
 
 
@@ -143,7 +143,7 @@ def carry_colors(prev_in: np.ndarray, cur_in: np.ndarray, prev: Carried, keys: d
     return composite, fill, cover, exact, to_key, key_conf
 
 
-def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None, gap: int = DEFAULT_GAP) -> np.ndarray | None:
+def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None, gap: int = DEFAULT_GAP, ink: int | None = None) -> np.ndarray | None:
     """HxW bool: the closed regions (gaps up to ``gap`` px closed) of ``cur_in`` that hold a hint."""
     if hints is None:
         return None
@@ -154,7 +154,7 @@ def _hinted_regions(cur_in: np.ndarray, hints: np.ndarray | None, gap: int = DEF
     hm = resize_hints(hints, *gray.shape)[..., 3] > 0
     if not hm.any():
         return None
-    labels, n = segment_cached(gray, gap_close=gap, min_area=None, copy=False)
+    labels, n = segment_cached(gray, gap_close=gap, min_area=None, copy=False, ink=ink)
     hit = np.zeros(n + 1, bool)
     hit[np.unique(labels[hm])] = True
     hit[0] = False
@@ -227,6 +227,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
     key_list = sorted(keys)
     opts = ColorizeOptions.of(base.options)
     steady, carry, flat, gap = float(opts.steady), bool(opts.carry), bool(opts.flat), int(opts.gap)
+    ink = ink_level(opts.tolerance)  # the fill tolerance's line level (None: from the drawing)
     states: dict[int, Carried] = {}  # line-art frames whose colors a later frame carries
     key_states: dict[int, Carried] = {}
     for done, (i, p) in enumerate(order):
@@ -242,7 +243,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
                 if p in keys:
                     key_states[p] = states[p]
             c_comp, c_fill, cover, exact, to_key, key_conf = carry_colors(prev_in, cur_in, states[p], key_states)
-            held = _hinted_regions(cur_in, h, gap)
+            held = _hinted_regions(cur_in, h, gap, ink)
             if held is not None:  # a hint decides its own region: nothing is carried over it
                 cover = np.where(held, 0.0, cover).astype(np.float32)
                 exact = np.where(held, 0.0, exact).astype(np.float32)
@@ -253,7 +254,7 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
             if flat:  # one color per region, voted by the carried pixels
                 from .flat import flat_carried
 
-                comp, fill, confidence = flat_carried(cur_in, c_fill, cover, res.color, h, base.palette, gap)
+                comp, fill, confidence = flat_carried(cur_in, c_fill, cover, res.color, h, base.palette, gap, ink)
             else:
                 t = cover[..., None]
                 fill = (t * c_fill + (1 - t) * res.color + 0.5).astype(np.uint8)
@@ -289,9 +290,9 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
             from .flat import flat_from_previous, flatten
 
             if p is not None and results[p] is not None:
-                results[i], _ = flat_from_previous(frames[p], results[p], cur_in, res.color, h, base.palette, gap)
+                results[i], _ = flat_from_previous(frames[p], results[p], cur_in, res.color, h, base.palette, gap, ink)
             else:
-                results[i] = flatten(cur_in, res, h, base.palette, gap)
+                results[i] = flatten(cur_in, res, h, base.palette, gap, ink)
         if p is not None and results[p] is not None:
             drift[i] = drift_score(frames[p], cur_in, results[p], res.composite, pair_maps)
         if i in keys:  # a key colored from its hints now anchors the frames around it
