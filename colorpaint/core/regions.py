@@ -528,12 +528,19 @@ def flat_fill(labels: np.ndarray, lab_pred: np.ndarray, hints_rgba: np.ndarray |
     n = int(labels.max())
     region, _ = region_median(labels, lab_pred, n)
     if hints_rgba is not None:
-        hm = deciding_hints(hints_rgba[..., 3] > 0, labels)
-        if hm.any():
-            hint_lab = rgb_to_lab(np.ascontiguousarray(hints_rgba[..., :3][hm])[None])[0]
-            hmed, hcount = region_median(labels[hm], hint_lab, n)
-            region[hcount > 0] = hmed[hcount > 0]
+        hinted_regions_take_hints(region, labels, hints_rgba, n)
     return paint_regions(labels, region, lab_pred)
+
+
+def hinted_regions_take_hints(region: np.ndarray, labels: np.ndarray, hints_rgba: np.ndarray, n: int) -> np.ndarray:
+    """``region`` ((n+1)x3 Lab per label) with every region holding deciding hints
+    (:func:`deciding_hints`) set, in place, to the median Lab of those hints; returned."""
+    hm = deciding_hints(hints_rgba[..., 3] > 0, labels)
+    if hm.any():
+        hint_lab = rgb_to_lab(np.ascontiguousarray(hints_rgba[..., :3][hm])[None])[0]
+        hmed, hcount = region_median(labels[hm], hint_lab, n)
+        region[hcount > 0] = hmed[hcount > 0]
+    return region
 
 
 # --------------------------------------------------------------------------- palettes

@@ -49,7 +49,7 @@ def region_colors(labels: np.ndarray, color_rgb: np.ndarray, n: int, hints: np.n
     (the prediction) inside it, or of the hints inside it (:func:`~colorpaint.core.regions.flat_fill`'s
     rule: the artist is always right). The prediction's Lab is made one channel at a time,
     in bands of rows, so only one float channel of the page exists at once."""
-    from ..core.regions import deciding_hints
+    from ..core.regions import hinted_regions_take_hints
 
     h = labels.shape[0]
     region = np.empty((n + 1, 3), np.float32)
@@ -61,11 +61,7 @@ def region_colors(labels: np.ndarray, color_rgb: np.ndarray, n: int, hints: np.n
         region[:, c] = region_median(labels, channel[..., None], n)[0][:, 0]
     del channel
     if hints is not None:
-        hm = deciding_hints(hints[..., 3] > 0, labels)
-        if hm.any():
-            hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
-            hmed, hcount = region_median(labels[hm], hint_lab, n)
-            region[hcount > 0] = hmed[hcount > 0]
+        hinted_regions_take_hints(region, labels, hints, n)
     return region
 
 
