@@ -68,7 +68,9 @@ METHODS = {
     "(c) (b') + affine refit": lambda t, r, L: refm.match_regions_to_reference(t, r, L, context=False, share=False, final="assign"),
     "(d) (c) + neighbour context": lambda t, r, L: refm.match_regions_to_reference(t, r, L, share=False, final="assign"),
     "(e) (c) + lowest-cost pick, no context": lambda t, r, L: refm.match_regions_to_reference(t, r, L, context=False),
-    "(f) (d) + lowest-cost pick (ColorPaint)": lambda t, r, L: refm.match_regions_to_reference(t, r, L),
+    "(f) (d) + lowest-cost pick": lambda t, r, L: refm.match_regions_to_reference(t, r, L),
+    "(g) (f) from the silhouette alignment": lambda t, r, L: refm.match_regions_to_reference(t, r, L, align=True),
+    "(h) (g) + colors read through the map (ColorPaint)": lambda t, r, L, img=None: refm.match_regions_to_reference(t, r, L, align=True, ref_rgb=img),
 }
 
 
@@ -83,12 +85,12 @@ def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot):
     r = refm.describe(rl, rn, rgb_to_lab(ref_rgb), with_color=True)
     for name, fn in METHODS.items():
         t0 = time.perf_counter()
-        m = fn(t, r, gray)
+        m = fn(t, r, gray, ref_rgb) if name.endswith("(ColorPaint)") else fn(t, r, gray)
         dt = time.perf_counter() - t0
         for variant, ok_m in ((name, m.ref_id >= 0), (name + ", accepted", m.accepted()) if name.endswith("(ColorPaint)") else (None, None)):
             if variant is None:
                 continue
-            pred = r.color[np.maximum(m.ref_id, 0)]
+            pred = m.colors(r.color, "lab")
             right = ok_m[ids] & (delta_e2000(pred[ids], truth[ids]) < 5)
             d = tot.setdefault(kind, {}).setdefault(variant, np.zeros(5))
             d += (len(ids), right.sum(), cnt[ids].sum(), cnt[ids][right].sum(), dt)

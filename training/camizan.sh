@@ -13,11 +13,19 @@ DATA=${DATA:-../shared/data}
 DOMAIN=${DOMAIN:-mix}
 OUT=${OUT:-runs/camizan-$DOMAIN}
 mkdir -p "$OUT"
-# the live-action shots as one --data folder (one domain for the even mix)
+# the live-action shots as one --data folder (one domain for the even mix); the shots named in
+# HOLDOUT stay out of every training and make the live-action test domain (live-test/) for the
+# cross-domain table (benchmarks/camizan_domains.py)
+HOLDOUT=${HOLDOUT:-"bbb_c_s00 sintel_b_s00"}
 LIVE="$OUT/live-action"
-mkdir -p "$LIVE"
+TEST="$OUT/live-test"
+mkdir -p "$LIVE" "$TEST"
 for s in "$DATA"/sequences/bbb_* "$DATA"/sequences/sintel_*; do
-  ln -sfn "$(cd "$s" && pwd)" "$LIVE/$(basename "$s")"
+  name=$(basename "$s")
+  case " $HOLDOUT " in
+    *" $name "*) ln -sfn "$(cd "$s" && pwd)" "$TEST/$name" ;;
+    *) ln -sfn "$(cd "$s" && pwd)" "$LIVE/$name" ;;
+  esac
 done
 case "$DOMAIN" in
   cartoon) SETS=("$DATA/stills"); MIX=pooled ;;

@@ -7,9 +7,10 @@ frame aligned to the other image, size, elongation, whether it is page, and for 
 targets its lightness) and the regions are paired by a *global* one-to-one assignment
 (:func:`linear_assignment`), then refined:
 
-1. the first pairing compares positions inside each figure's bounding box, once as drawn
-   and once mirrored; both are refined (steps 2-3) and the orientation with the lower
-   total cost is kept;
+1. each orientation (as drawn, mirrored) starts from a map that lays the reference's
+   figure over the target's: the two silhouettes aligned by ECC
+   (:func:`align_silhouettes`; the engine's default), or the figure boxes; both
+   orientations are refined (steps 2-3) and the one with the lower total cost is kept;
 2. from the paired centroids a robust affine map (RANSAC) from reference to target is
    fitted, and positions and sizes are compared again in that aligned frame (this is
    what lets a cropped or partial reference still line up);
@@ -18,7 +19,13 @@ targets its lightness) and the regions are paired by a *global* one-to-one assig
 4. the one-to-one pairing fixes the orientation, the alignment and the context; the
    final pick is each target region's lowest-cost reference region, which two target
    regions may share (on 60 train stills 70-72 % of line-art regions right against
-   64-66 % when the pick stays one-to-one).
+   64-66 % when the pick stays one-to-one);
+5. given the reference's pixels, each target region also reads the colors under it
+   through the fitted map, with optical flow between the two drawings' lines following
+   what the affine map cannot (:func:`sample_colors`); a region whose samples agree
+   takes that color instead of its paired region's. The two segmentations rarely agree
+   region for region (small parts vanish in the reference's color edges), and this step
+   does not need them to.
 
 A pair whose final cost is above :data:`ACCEPT` is not trusted: the region falls back to
 the model. Conventions as in :mod:`colorpaint.core.regions` (labels ``HxW int32``, 0 on
@@ -45,6 +52,17 @@ ACCEPT = 5.0  # a pair costing more falls back to the model (train stills: 69 % 
 SHARE = 1.5  # an unpaired target region may share a reference region below this cost
 DARK_L = 35.0  # reference pixels darker than this are ink
 EDGE_LAB = 12.0  # Lab distance across two pixels that makes a color edge
+# silhouette alignment (the starting map of each orientation)
+ALIGN_SIDE = 128  # px: both figures' silhouettes are aligned at this size
+ALIGN_TURNS = (-20.0, 0.0, 20.0)  # degrees: starting rotations tried for each orientation
+# color sampling through the fitted map (see sample_colors)
+FLOW_SIDE = 512  # px: the lines are flow-aligned at this size
+SAMPLE_PIXELS = 1 << 20  # at most this many target pixels are looked up in the reference
+SAMPLE_AGREE = 6.0  # Lab distance to a region's sampled median that counts as agreeing
+SAMPLE_SHARE = 0.5  # a region takes its sampled color when more of its samples than this agree
+SAMPLE_MIN = 3  # samples a region needs for that
+SAMPLE_COVER = 0.5  # and this share of it must lie on the reference's figure before the flow
+SAMPLE_L = 6.0  # grayscale targets: and the sampled lightness must be this close to the region's
 
 
 # --------------------------------------------------------------------------- assignment
@@ -219,15 +237,35 @@ def adjacency(labels: np.ndarray, n: int) -> np.ndarray:
 class Match:
     """Target region -> reference region. ``ref_id`` (n_t+1) int (-1 = none), ``cost``
     (n_t+1) float (inf where none), ``mirrored`` whether the reference was flipped,
-    ``affine`` 2x3 map from reference pixels to target pixels (mirror included)."""
+    ``affine`` 2x3 map from reference pixels to target pixels (mirror included).
+
+    ``sampled`` (n_t+1) bool, when the reference's pixels were given: regions whose color
+    is read straight from the reference's pixels under them (:func:`sample_colors`) rather
+    than from the paired region; ``sampled_rgb`` (n_t+1)x3 uint8 those colors."""
 
     ref_id: np.ndarray
     cost: np.ndarray
     mirrored: bool
     affine: np.ndarray
+    sampled: np.ndarray | None = None
+    sampled_rgb: np.ndarray | None = None
 
     def accepted(self, accept: float = ACCEPT) -> np.ndarray:
-        return (self.ref_id >= 0) & (self.cost <= accept)
+        ok = (self.ref_id >= 0) & (self.cost <= accept)
+        if self.sampled is not None:
+            ok = ok | self.sampled
+        return ok
+
+    def colors(self, region_colors: np.ndarray, space: str = "rgb") -> np.ndarray:
+        """(n_t+1)x3: each target region's color, from ``region_colors`` (the reference's
+        per-region colors, indexed by reference label) or, for sampled regions, from the
+        reference's pixels. ``space``: "rgb" (``region_colors`` uint8 RGB) or "lab"
+        (float Lab, as :attr:`RegionTable.color`)."""
+        out = np.asarray(region_colors)[np.maximum(self.ref_id, 0)].copy()
+        if self.sampled is not None and self.sampled.any():
+            src = self.sampled_rgb if space == "rgb" else rgb_to_lab(self.sampled_rgb[None])[0]
+            out[self.sampled] = src[self.sampled]
+        return out
 
 
 def _box_affine(tb, rb, mirror: bool) -> np.ndarray:
@@ -238,6 +276,142 @@ def _box_affine(tb, rb, mirror: bool) -> np.ndarray:
     if mirror:
         return np.array([[-sx, 0, tx + (rx + rw) * sx], [0, sy, ty - ry * sy]])
     return np.array([[sx, 0, tx - rx * sx], [0, sy, ty - ry * sy]])
+
+
+def _figure(table: RegionTable) -> np.ndarray:
+    """HxW float32 silhouette: 1 on the figure (every region that is not page, and the lines)."""
+    keep = ~table.page
+    keep[0] = True
+    return np.take(keep, table.labels).astype(np.float32)
+
+
+def _small(img: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """``img`` shrunk so its longer side is ``side`` px (never enlarged), and the scale used."""
+    h, w = img.shape[:2]
+    k = min(1.0, side / max(h, w))
+    if k == 1.0:
+        return img, 1.0
+    return cv2.resize(img, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA), k
+
+
+def _turn(affine: np.ndarray, deg: float, center) -> np.ndarray:
+    """``affine`` followed by a rotation of ``deg`` degrees about ``center`` (target pixels)."""
+    c, s = np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))
+    cx, cy = center
+    rot = np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy], [0, 0, 1]])
+    return (rot @ np.vstack([affine, [0, 0, 1]]))[:2]
+
+
+def align_silhouettes(t: RegionTable, r: RegionTable, mirror: bool) -> tuple[np.ndarray, float]:
+    """Affine map reference -> target that best lays the reference's figure over the
+    target's, for one orientation: the silhouettes (:func:`_figure`) are blurred at
+    :data:`ALIGN_SIDE` px and aligned by OpenCV's ECC maximization (``findTransformECC``,
+    a full affine), started from the figure boxes turned by each of :data:`ALIGN_TURNS`.
+    Returns ``(affine 2x3, correlation)``; the box map and -1 when no start converges.
+    Unlike region centroids, a silhouette does not depend on how either image splits into
+    regions, so a drawing with many small regions lines up as well as a simple one."""
+    box = _box_affine(t.box, r.box, mirror)
+    ts, kt = _small(_figure(t), ALIGN_SIDE)
+    rs, kr = _small(_figure(r), ALIGN_SIDE)
+    if min(ts.shape) < 8 or min(rs.shape) < 8:
+        return box, -1.0
+    ts = cv2.GaussianBlur(ts, (0, 0), 2.0)
+    rs = cv2.GaussianBlur(rs, (0, 0), 2.0)
+    st, sr = np.diag([kt, kt, 1.0]), np.diag([kr, kr, 1.0])
+    center = (t.box[0] + t.box[2] / 2, t.box[1] + t.box[3] / 2)
+    best = (box, -1.0)
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
+    for deg in ALIGN_TURNS:
+        start = np.vstack([_turn(box, deg, center), [0, 0, 1]])
+        # ECC's warp maps the template (target, small) into the input (reference, small)
+        warp = (sr @ np.linalg.inv(start) @ np.linalg.inv(st))[:2].astype(np.float32)
+        try:
+            cc, warp = cv2.findTransformECC(ts, rs, warp, cv2.MOTION_AFFINE, crit, None, 1)
+        except cv2.error:  # did not converge from this start
+            continue
+        full = np.linalg.inv(np.linalg.inv(sr) @ np.vstack([warp.astype(np.float64), [0, 0, 1]]) @ st)[:2]
+        if np.linalg.det(full[:, :2]) * np.linalg.det(box[:, :2]) <= 0:
+            continue  # ECC flipped the orientation
+        sv = np.linalg.svd(full[:, :2], compute_uv=False)
+        if sv[1] <= 0 or sv[0] / sv[1] > 3:
+            continue  # squashed: noise
+        if cc > best[1]:
+            best = (full, float(cc))
+    return best
+
+
+def _line_edges(mask: np.ndarray) -> np.ndarray:
+    """uint8 image that is bright on lines and falls off over ~20 px: what the line flow tracks."""
+    d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
+    return np.clip(255.0 - 12.0 * d, 0, 255).astype(np.uint8)
+
+
+def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read each target region's color straight from the reference's pixels under it.
+
+    The reference is laid over the target by ``affine`` (reference -> target); the rest of
+    the deformation (a pose that bends, a sheet drawn a little differently) is followed by
+    optical flow (OpenCV DIS) between the two drawings' lines, at :data:`FLOW_SIDE` px. Up
+    to :data:`SAMPLE_PIXELS` target pixels (a regular grid) look up the reference pixel
+    they land on; a sample counts when it lands inside the reference, not on ink, and, for
+    a figure region, not on the reference's page. Returns ``(rgb (n+1)x3 uint8`` per-channel
+    median of each region's samples, ``share (n+1)`` of its samples within
+    :data:`SAMPLE_AGREE` of that median in Lab, ``count (n+1))``. Regions of the target's
+    page are not sampled (count 0)."""
+    h, w = t.labels.shape
+    rh, rw = ref_rgb.shape[:2]
+    n = t.n
+    # line flow at a working size: target lines against the reference's lines laid over them
+    k = min(1.0, FLOW_SIDE / max(h, w))
+    wh, ww = max(8, round(h * k)), max(8, round(w * k))
+    tl = cv2.resize((t.labels == 0).astype(np.uint8) * 255, (ww, wh), interpolation=cv2.INTER_AREA) > 64
+    to_work = np.diag([k, k, 1.0]) @ np.vstack([affine, [0, 0, 1]])
+    rl = cv2.warpAffine((r.labels == 0).astype(np.uint8) * 255, to_work[:2], (ww, wh), flags=cv2.INTER_LINEAR) > 64
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    flow = dis.calc(_line_edges(tl), _line_edges(rl), None)
+    # the sample grid
+    step = max(1, int(np.ceil(np.sqrt(h * w / SAMPLE_PIXELS))))
+    ys, xs = np.mgrid[0:h:step, 0:w:step]
+    lab_t = t.labels[ys, xs]
+    fx = np.clip((xs * k).astype(np.int64), 0, ww - 1)
+    fy = np.clip((ys * k).astype(np.int64), 0, wh - 1)
+    px = xs + flow[fy, fx, 0] / k
+    py = ys + flow[fy, fx, 1] / k
+    inv = cv2.invertAffineTransform(np.asarray(affine, np.float64))
+
+    def to_ref(x, y):
+        return (np.rint(inv[0, 0] * x + inv[0, 1] * y + inv[0, 2]).astype(np.int64),
+                np.rint(inv[1, 0] * x + inv[1, 1] * y + inv[1, 2]).astype(np.int64))
+
+    figure_t = (lab_t > 0) & ~np.take(t.page, lab_t)
+    # coverage: where the map alone (no flow) puts each region on the reference's figure. A
+    # part the sheet does not show lands on its page, and the flow must not drag it onto a
+    # neighbour that is shown.
+    ax, ay = to_ref(xs, ys)
+    inside = (ax >= 0) & (ax < rw) & (ay >= 0) & (ay < rh)
+    on_fig = np.zeros(lab_t.shape, bool)
+    on_fig[inside] = ~np.take(r.page, r.labels[ay[inside], ax[inside]])
+    grid = np.bincount(lab_t[figure_t], minlength=n + 1)
+    cover = np.bincount(lab_t[figure_t & on_fig], minlength=n + 1) / np.maximum(grid, 1)
+    sx, sy = to_ref(px, py)
+    inside = (sx >= 0) & (sx < rw) & (sy >= 0) & (sy < rh) & figure_t
+    sx, sy, lab_t = sx[inside], sy[inside], lab_t[inside]
+    if not len(lab_t):
+        return np.zeros((n + 1, 3), np.uint8), np.zeros(n + 1), np.zeros(n + 1, np.int64)
+    rgb = ref_rgb[sy, sx]
+    lab = rgb_to_lab(rgb[None])[0]
+    ok = (lab[:, 0] >= DARK_L) & ~np.take(r.page, r.labels[sy, sx])
+    rgb, lab, lab_t = rgb[ok], lab[ok], lab_t[ok]
+    if not len(lab_t):
+        return np.zeros((n + 1, 3), np.uint8), np.zeros(n + 1), np.zeros(n + 1, np.int64)
+    med, count = region_median(lab_t, rgb.astype(np.float32), n)
+    med_rgb = np.clip(np.rint(np.nan_to_num(med, nan=0.0)), 0, 255).astype(np.uint8)
+    med_lab = rgb_to_lab(med_rgb[None])[0]
+    near = np.sqrt(((lab - med_lab[lab_t]) ** 2).sum(-1)) < SAMPLE_AGREE
+    share = np.bincount(lab_t, near, n + 1) / np.maximum(count, 1)
+    share[cover < SAMPLE_COVER] = 0.0
+    count[0] = 0
+    return med_rgb, share, count
 
 
 def _unary(t: RegionTable, r: RegionTable, affine: np.ndarray, use_L: bool, shape: bool = True) -> np.ndarray:
@@ -297,7 +471,8 @@ def _context(t: RegionTable, r: RegionTable, rows, cols) -> np.ndarray:
 
 
 def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = False, context: bool = True,
-                               refit: bool = True, share: bool = True, final: str = "nearest") -> Match:
+                               refit: bool = True, share: bool = True, final: str = "nearest", align: bool = False,
+                               ref_rgb: np.ndarray | None = None) -> Match:
     """Pair the regions of target ``t`` with those of reference ``r`` (see the module doc).
 
     ``use_L``: compare the lightness of the regions too (grayscale targets; ``t.L`` and
@@ -306,14 +481,19 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
     target region the reference region of lowest final cost, so two target regions may
     share one (the two segmentations rarely agree region for region: a color edge with no
     line splits a reference region, an occluding line splits a target one); ``"assign"``
-    keeps the one-to-one assignment and lets only leftover regions share (``share``)."""
+    keeps the one-to-one assignment and lets only leftover regions share (``share``).
+
+    ``align``: start each orientation from the silhouette alignment
+    (:func:`align_silhouettes`) instead of the figure boxes. ``ref_rgb``: the reference's
+    pixels (HxWx3 uint8, the image ``r`` was described from); when given, regions whose
+    samples agree (:func:`sample_colors`) take their color from them (``Match.sampled``)."""
     ref_id = np.full(t.n + 1, -1, np.int64)
     cost_out = np.full(t.n + 1, np.inf)
     if t.n == 0 or r.n == 0:
         return Match(ref_id, cost_out, False, _box_affine(t.box, r.box, False))
     best = None
     for mirror in (False, True):  # each orientation refined in full; the cheaper one wins
-        aff = _box_affine(t.box, r.box, mirror)
+        aff = align_silhouettes(t, r, mirror)[0] if align else _box_affine(t.box, r.box, mirror)
         cost = _unary(t, r, aff, use_L)
         rows, cols = linear_assignment(cost)
         rounds = (1 if refit else 0) + (2 if context else 0)
@@ -344,7 +524,14 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
             ok = c <= SHARE
             ref_id[free_rows[ok] + 1] = j[ok] + 1
             cost_out[free_rows[ok] + 1] = c[ok]
-    return Match(ref_id, cost_out, mirror, aff)
+    out = Match(ref_id, cost_out, mirror, aff)
+    if ref_rgb is not None:
+        rgb, agree, count = sample_colors(t, r, ref_rgb, aff)
+        out.sampled = (agree > SAMPLE_SHARE) & (count >= SAMPLE_MIN)
+        if use_L and t.L is not None:  # a gray page's own lightness must agree with the sample's
+            out.sampled &= np.abs(rgb_to_lab(rgb[None])[0][:, 0] - t.L) < SAMPLE_L
+        out.sampled_rgb = rgb
+    return out
 
 
 def nearest_position(t: RegionTable, r: RegionTable) -> Match:

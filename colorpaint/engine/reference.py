@@ -2,8 +2,9 @@
 
 A request may carry :class:`Reference` images (each switched on or off). Before the
 network runs, :func:`reference_hints` pairs the closed regions of the drawing with the
-regions of each reference (:mod:`colorpaint.core.reference`) and turns every confidently
-paired region into a dense hint of the reference region's color: on line art the hint
+regions of each reference (:mod:`colorpaint.core.reference`: silhouettes aligned, regions
+paired, colors read through the fitted map) and turns every confidently paired region into
+a dense hint of its reference color: on line art the hint
 rules of the pipeline then fill the region with exactly that color, and every model that
 reads hints sees them. Regions that pair with nothing confidently are left to the model;
 the artist's own hint strokes win over references (a region holding a stroke takes no
@@ -145,7 +146,9 @@ def check_reference(ref: Reference) -> str | None:
 _REFS = Recent(8)  # a shot reuses its references on every frame
 
 
-def _describe_reference(img: np.ndarray) -> tuple[refm.RegionTable, np.ndarray]:
+def _describe_reference(img: np.ndarray) -> tuple[refm.RegionTable, np.ndarray, np.ndarray]:
+    """The reference's regions, their own RGB colors, and the pixels they were found in
+    (``img``, or ``img`` shrunk to :data:`MAX_REF_PIXELS`)."""
     def run():
         a = img
         if a.shape[0] * a.shape[1] > MAX_REF_PIXELS:
@@ -158,7 +161,7 @@ def _describe_reference(img: np.ndarray) -> tuple[refm.RegionTable, np.ndarray]:
         from ..core.regions import region_median
 
         med, _ = region_median(labels, a, n)  # the reference's own RGB, for exact flat colors
-        return table, np.clip(np.rint(np.nan_to_num(med, nan=255.0)), 0, 255).astype(np.uint8)
+        return table, np.clip(np.rint(np.nan_to_num(med, nan=255.0)), 0, 255).astype(np.uint8), a
 
     return _REFS.get(pixels_key(img), run)
 
@@ -188,15 +191,15 @@ def reference_hints(image: np.ndarray, kind: str, references, user_hints: np.nda
         if why is not None:
             messages.append(why)
             continue
-        r, ref_rgb = _describe_reference(ref.image)
-        m = refm.match_regions_to_reference(t, r, use_L=kind == "gray")
+        r, ref_rgb, pixels = _describe_reference(ref.image)
+        m = refm.match_regions_to_reference(t, r, use_L=kind == "gray", align=True, ref_rgb=pixels)
         ok = m.accepted(accept) & ~hinted & (m.cost < cost)
         if not (ok & ~t.page).any():  # paper paired with paper alone is no match of the drawing
             messages.append(f"{ref.name}: matches no shape of the drawing with confidence; colors left to the model")
             continue
         source[ok] = k
         cost[ok] = m.cost[ok]
-        rgb[ok] = ref_rgb[m.ref_id[ok]]
+        rgb[ok] = m.colors(ref_rgb)[ok]
     return ReferenceReport(labels, source, cost, rgb, messages)
 
 

@@ -248,3 +248,79 @@ def test_assignment_matches_brute_force():
         assert cost[rows, cols].sum() == pytest.approx(best, abs=1e-9)
     with pytest.raises(ValueError):
         linear_assignment(np.array([[np.inf]]))
+
+
+def _dotted(h=220, w=240, m=None):
+    """(line art, color) of a figure whose small parts (buttons, 5 px across) are too small
+    for the reference's own segmentation to keep once the sheet is shrunk: the figure of
+    :func:`figure` plus three outlined buttons of their own colors on the body."""
+    m = np.array([[1.0, 0, 0], [0, 1.0, 0]]) if m is None else np.asarray(m, float)
+    line, color = figure(h, w, m)
+    pt = lambda x, y: (int(round(m[0, 0] * x + m[0, 1] * y + m[0, 2])), int(round(m[1, 0] * x + m[1, 1] * y + m[1, 2])))
+    s = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    for (x, y), c in zip([(95, 110), (110, 130), (125, 150)], [(250, 240, 60), (90, 220, 230), (240, 120, 200)]):
+        cv2.circle(color, pt(x, y), int(round(7 * s)), c, -1)
+        cv2.circle(line, pt(x, y), int(round(7 * s)), 0, 1)
+        cv2.circle(color, pt(x, y), int(round(7 * s)), (0, 0, 0), 1)
+    return line, color
+
+
+def test_silhouette_alignment_finds_a_turned_mirrored_sheet():
+    from colorpaint.core import reference as refm
+    from colorpaint.core.regions import segment
+
+    line, _ = figure()
+    ang = np.deg2rad(15)
+    a = 0.8 * np.array([[-np.cos(ang), -np.sin(ang)], [-np.sin(ang), np.cos(ang)]])  # turned and mirrored
+    m = np.hstack([a, (np.array([130, 110]) - a @ np.array([120, 100]))[:, None]])
+    _, ref = figure(230, 260, m)
+    labels, n = segment(line, gap_close=2, min_area=None)
+    t = refm.describe(labels, n)
+    rl, rn = refm.color_regions(ref)
+    r = refm.describe(rl, rn, refm.rgb_to_lab(ref), with_color=True)
+    aff, cc = refm.align_silhouettes(t, r, mirror=True)
+    assert cc > 0.8
+    # the sheet's map, undone by the fitted one, lands each figure point within 4 px of where it was
+    pts = np.array([[110, 60], [70, 90], [160, 170], [200, 115], [40, 140]], float)
+    back = (pts @ m[:, :2].T + m[:, 2]) @ aff[:, :2].T + aff[:, 2]
+    assert np.abs(back - pts).max() < 4
+
+
+def test_small_parts_lost_in_the_sheets_regions_take_its_colors(session_weights):
+    """Buttons 5 px across on a sheet drawn at 0.55x: the sheet's own segmentation drops
+    them, yet each gets its color read through the fitted map, within ΔE00 < 5."""
+    from colorpaint.core.color import rgb_to_lab
+    from colorpaint.core.metrics import delta_e2000
+
+    session, weights = session_weights
+    line, color = _dotted()
+    ang = np.deg2rad(-10)
+    a = 0.55 * np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    m = np.hstack([a, (np.array([90, 80]) - a @ np.array([120, 110]))[:, None]])
+    _, ref = _dotted(170, 180, m)
+    out, res = _run(session, weights, np.repeat(line[..., None], 3, 2), refs=[Reference(ref, name="sheet")], flat=True)
+    for (x, y), c in zip([(95, 110), (110, 130), (125, 150)], [(250, 240, 60), (90, 220, 230), (240, 120, 200)]):
+        got = rgb_to_lab(out[y - 2:y + 3, x - 2:x + 3].reshape(1, -1, 3))[0]
+        want = rgb_to_lab(np.array([[c]], np.uint8))[0, 0]
+        assert np.median(delta_e2000(got, np.repeat(want[None], len(got), 0))) < 5, (x, y)
+
+
+def test_sampling_never_drags_a_missing_part_onto_its_neighbour():
+    """A sheet without the arm and the tail: the line flow that follows the pose must not
+    pull the arm's samples onto the body next to it; shown parts take their exact colors."""
+    from colorpaint.core import reference as refm
+    from colorpaint.core.regions import segment
+
+    line, color = figure()
+    _, ref = figure(210, 250, [[0.9, 0, 14], [0, 0.9, 12]], parts=("body", "head", "eye", "hat"))
+    labels, n = segment(line, gap_close=2, min_area=None)
+    t = refm.describe(labels, n)
+    rl, rn = refm.color_regions(ref)
+    r = refm.describe(rl, rn, refm.rgb_to_lab(ref), with_color=True)
+    m = refm.match_regions_to_reference(t, r, align=True, ref_rgb=ref)
+    arm, tail = labels[115, 50], labels[140, 175]
+    assert not m.sampled[arm] and not m.sampled[tail]
+    assert not m.accepted()[arm] and not m.accepted()[tail]
+    for name, (x, y) in (("body", (110, 130)), ("head", (100, 75)), ("hat", (110, 25))):
+        k = labels[y, x]
+        assert m.sampled[k] and np.abs(m.colors(np.zeros((rn + 1, 3), np.uint8))[k].astype(int) - FILLS[name]).max() <= 2, name
