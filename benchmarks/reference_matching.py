@@ -148,6 +148,37 @@ def shots(root: Path, gap: int, tot, per_shot: int | None = None, xdog: bool = T
     return done
 
 
+def poses(root: Path, tot, split: str | None = None):
+    """Characters drawn in several poses (the data build's Morevna characters: titles
+    ``<character> (poseNN)``): each pose's line art (and gray) referenced by every other
+    pose of the same character, colored. Real pose changes, not synthetic warps."""
+    import re
+
+    with open(root / "manifest.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if (split is None or r["split"] == split)]
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        m = re.match(r"(.+) \(pose\d+\)$", r.get("title", ""))
+        if m:
+            groups.setdefault(m.group(1), []).append(r["id"])
+    pairs = 0
+    for name, ids in sorted(groups.items()):
+        ids = sorted(ids)
+        colors = {i: load_image(root / f"{i}_color.png") for i in ids}
+        for i in ids:
+            line = load_image(root / f"{i}_line.png")[..., 0]
+            labels, n = segment(line, gap_close=2, min_area=None)
+            gray = np.repeat(rgb_to_luma(colors[i])[..., None], 3, 2)
+            gl, gn = refm.color_regions(gray)
+            for j in ids:
+                if j == i:
+                    continue
+                score(labels, n, colors[i], None, colors[j], "poses, line art", tot)
+                score(gl, gn, colors[i], gray, colors[j], "poses, gray", tot)
+                pairs += 1
+    return pairs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="../shared/data")
@@ -158,6 +189,8 @@ def main():
     ap.add_argument("--no-stills", action="store_true")
     ap.add_argument("--max-shot-frames", type=int, default=None, help="targets per shot (evenly spaced)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--poses", default=None, help="a pair folder with characters in several poses (the data build)")
+    ap.add_argument("--poses-split", default=None, help="only this split of --poses")
     args = ap.parse_args()
     root = Path(args.data)
     rng = np.random.default_rng(0)
@@ -165,7 +198,8 @@ def main():
     t0 = time.time()
     n_stills = 0 if args.no_stills else stills(root, args.split, args.limit, rng, tot)
     shot_names = [] if args.no_shots else shots(root, args.gap, tot, args.max_shot_frames)
-    out = {"stills": n_stills, "split": args.split, "shots": shot_names, "gap": args.gap, "results": {}}
+    n_poses = poses(Path(args.poses), tot, args.poses_split) if args.poses else 0
+    out = {"stills": n_stills, "split": args.split, "shots": shot_names, "gap": args.gap, "pose_pairs": n_poses, "results": {}}
     for kind, d in tot.items():
         print(f"\n{kind}: {int(next(iter(d.values()))[0])} regions")
         for name, v in d.items():
