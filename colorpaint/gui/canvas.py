@@ -399,24 +399,6 @@ class HintCanvas(PenInput, QGraphicsView):
         c = img.pixelColor(x, y)
         self.colorPicked.emit((c.red(), c.green(), c.blue()))
 
-    def _update_preview(self) -> None:
-        pts = self._stroke or []
-        path = QPainterPath()
-        if pts:
-            path.moveTo(*pts[0])
-            if len(pts) == 1:
-                path.lineTo(pts[0][0] + 0.01, pts[0][1])
-            for x, y in pts[1:]:
-                path.lineTo(x, y)
-        if self._stroke_kind == "erase":
-            color = QColor(255, 255, 255, 170)
-        else:
-            color = QColor(*self.brush_color)
-            color.setAlphaF(max(0.15, self.brush_opacity * self.item.opacity_of["hints"]))
-        pen = QPen(color, self.brush_size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-        self._preview.setPen(pen)
-        self._preview.setPath(path)
-
     def _cancel_stroke(self) -> None:
         self._stroke = None
         self._preview.setPath(QPainterPath())

@@ -71,3 +71,27 @@ def test_pressure_choices_are_preferences(tmp_path, monkeypatch):
     prefs.save()
     back = Preferences.load()
     assert (back.pressure_size, back.pressure_opacity) == (False, True)
+
+
+def test_the_stroke_being_drawn_shows_its_pressure(window, qtbot, sample_frames):
+    """While the pen is down the preview already narrows where the pen lifts, as the
+    finished stroke will; with the mouse it stays one width."""
+    assert window.open_path(sample_frames / "frame1.png")
+    window.canvas.fit()
+    window.set_tool("brush")
+    c = window.canvas
+    c.set_brush_size(20)
+    xs = np.linspace(20, 140, 25)
+    falling = np.linspace(1.0, 0.2, 25)
+    assert tablet(c, QEvent.Type.TabletPress, xs[0], 60, falling[0])
+    for x, p in zip(xs[1:], falling[1:]):
+        tablet(c, QEvent.Type.TabletMove, x, 60, p)
+    path = c._preview.path()
+
+    def width_at(x):
+        ys = [y / 4 for y in range(4 * 30, 4 * 90) if path.contains(QPointF(x, y / 4))]
+        return max(ys) - min(ys) if ys else 0.0
+
+    assert width_at(25) > 17 and width_at(135) < 7  # 20 px where pressed hard, ~4 px near the end
+    assert tablet(c, QEvent.Type.TabletRelease, xs[-1], 60, falling[-1])
+    assert c._preview.path().isEmpty()
