@@ -2,12 +2,15 @@
 
 Drives an offscreen MainWindow like the GUI tests do: opens line art of each size, turns
 Live on, paints a stroke with synthetic mouse events and waits until the new result is in
-the color layer and the canvas has repainted. Also times a full canvas repaint at fit
-zoom and the synchronous part of a stroke (release -> hint layer on screen). Median of
-``--repeat`` strokes after a warm-up. Prints a markdown table; ``--out`` appends it.
+the color layer and the canvas has repainted. Times: a full canvas repaint at fit zoom,
+the synchronous part of a stroke (release -> hint layer on screen), release -> first
+colors on screen (the quick small pass of a large page, or the result itself) and release
+-> final colors on screen. Median of ``--repeat`` strokes after a warm-up. ``--hog N``
+runs N busy processes beside it (a render, a compile, a browser) for the whole
+measurement. Prints a markdown table; ``--out`` appends it.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live.py [--sizes 512,2048] [--model auto]
-        [--weights FILE | --runs /work/runs] [--repeat 5] [--out benchmarks/RESULTS_live.md]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live.py [--sizes 512,2048,4096x2304] [--model auto]
+        [--weights FILE | --runs /work/runs] [--repeat 5] [--hog 2] [--out benchmarks/RESULTS_live.md]
 """
 from __future__ import annotations
 
@@ -28,13 +31,36 @@ import cv2
 import numpy as np
 
 
-def lineart(size: int, seed: int = 0) -> np.ndarray:
+def lineart(w: int, h: int | None = None, seed: int = 0) -> np.ndarray:
+    h = w if h is None else h
     rng = np.random.default_rng(seed)
-    img = np.full((size, size), 255, np.uint8)
+    img = np.full((h, w), 255, np.uint8)
+    m = min(w, h)
     for _ in range(25):
-        c = (int(rng.integers(0, size)), int(rng.integers(0, size)))
-        cv2.circle(img, c, int(rng.integers(size // 40, size // 6)), 0, max(2, size // 256), cv2.LINE_AA)
+        c = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        cv2.circle(img, c, int(rng.integers(m // 40, m // 6)), 0, max(2, m // 256), cv2.LINE_AA)
     return np.repeat(img[..., None], 3, 2)
+
+
+def _spin(stop) -> None:
+    while not stop.is_set():
+        sum(i * i for i in range(10000))
+
+
+def start_hog(n: int):
+    """``n`` processes that keep a core busy each until the returned stop() is called."""
+    import multiprocessing as mp
+
+    stop = mp.Event()
+    procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+
+    def done():
+        stop.set()
+        for p in procs:
+            p.join(5)
+    return done
 
 
 def main() -> int:
@@ -44,8 +70,10 @@ def main() -> int:
     ap.add_argument("--weights")
     ap.add_argument("--runs", type=Path, default=Path("/work/runs"))
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--hog", type=int, default=0, help="busy processes running beside the window")
     ap.add_argument("--out")
     args = ap.parse_args()
+    stop_hog = start_hog(args.hog) if args.hog else None
 
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
@@ -83,10 +111,23 @@ def main() -> int:
                 raise TimeoutError
             time.sleep(0.0005)
 
+    shown = {}  # when the canvas last got a color layer (a preview or a result)
+    set_layer = win.canvas.set_color_layer
+
+    def spy(*a, **k):
+        out = set_layer(*a, **k)
+        shown.setdefault("t", time.perf_counter())
+        return out
+    win.canvas.set_color_layer = spy
+
     rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        path = tmp / f"line_{size}.png"
-        save_image(path, lineart(size))
+    for spec in args.sizes.split(","):
+        w, _, h = spec.partition("x")
+        w, h = int(w), int(h or w)
+        size = min(w, h)
+        label = f"{w}²" if w == h else f"{w}x{h}"
+        path = tmp / f"line_{w}x{h}.png"
+        save_image(path, lineart(w, h))
         assert win.open_path(path)
         win.project.set_model(args.model)
         c = win.canvas
@@ -100,11 +141,11 @@ def main() -> int:
         frame = win.project.current_frame
         win.set_live(True)
         wait(lambda: not win.colorizing and frame.result is not None)  # warm-up: model load
-        sync, total, engine = [], [], []
+        sync, total, engine, first = [], [], [], []
         for i in range(args.repeat + 1):
             before = frame.result
-            y = size * (0.2 + 0.12 * (i % 6))
-            pts = [c.mapFromScene(QPointF(size * x, y)) for x in (0.2, 0.35, 0.5)]
+            y = h * (0.2 + 0.12 * (i % 6))
+            pts = [c.mapFromScene(QPointF(w * x, y)) for x in (0.2, 0.35, 0.5)]
             vp = c.viewport()
             QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
             QTest.mouseMove(vp, pts[1])
@@ -112,24 +153,34 @@ def main() -> int:
             QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[2])
             vp.repaint()  # the hint is on screen
             t_sync = time.perf_counter() - t0
+            shown.clear()
+            wait(lambda: "t" in shown or (frame.result is not before and not win.colorizing))
+            vp.repaint()  # the first colors are on screen
+            t_first = time.perf_counter() - t0
             wait(lambda: frame.result is not before and not win.colorizing)
-            vp.repaint()  # the new colors are on screen
+            vp.repaint()  # the final colors are on screen
             if i:  # the first stroke is a warm-up
                 sync.append(t_sync)
+                first.append(t_first)
                 total.append(time.perf_counter() - t0)
                 engine.append(frame.result.seconds)
         win.set_live(False)
         med = lambda v: statistics.median(v) * 1000
-        rows.append(f"| {size}² | {med(repaint):.0f} ms | {med(sync):.0f} ms | {med(engine):.0f} ms | {med(total):.0f} ms |")
+        rows.append(f"| {label} | {med(repaint):.0f} ms | {med(sync):.0f} ms | {med(first):.0f} ms | {med(engine):.0f} ms | {med(total):.0f} ms |")
         print(rows[-1], flush=True)
     win.close()
+    load = os.getloadavg()[0]
+    if stop_hog:
+        stop_hog()
 
+    beside = f"{args.hog} busy processes beside it" if args.hog else "nothing else asked for"
     table = "\n".join([
-        f"\n## Live latency (`benchmarks/bench_live.py`, {time.strftime('%Y-%m-%d')})\n",
-        f"Model `{args.model}` ({origin}), working resolution 256, CPU with {torch.get_num_threads()} threads "
-        f"({platform.processor() or platform.machine()}), offscreen Qt. Median of {args.repeat} strokes after a warm-up.\n",
-        "| frame | full repaint at fit | release → hint on screen | engine | release → colors on screen |",
-        "|---|---|---|---|---|", *rows, ""])
+        f"\n## Live latency (`benchmarks/bench_live.py --hog {args.hog}`, {time.strftime('%Y-%m-%d')})\n",
+        f"Model `{args.model}` ({origin}), working resolution 256, CPU with {torch.get_num_threads()} torch threads at the end "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores), offscreen Qt, {beside}; "
+        f"load average {load:.1f} at the end. Median of {args.repeat} strokes after a warm-up.\n",
+        "| frame | full repaint at fit | release → hint on screen | release → first colors | engine | release → final colors |",
+        "|---|---|---|---|---|---|", *rows, ""])
     print(table)
     if args.out:
         with open(args.out, "a", encoding="utf-8") as fh:
