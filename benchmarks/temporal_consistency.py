@@ -21,7 +21,9 @@ Shot sets (``--sets``): ``gray`` (val sequences, grayscale input), ``xdog`` and 
 (val sequences, line art synthesized from every color frame: noisy, broken lines),
 ``vector`` (synthetic shots from the first ``--stills`` val stills with their exact vector
 line art: each frame a small random affine and elastic move of the previous one, the same
-warp for color and line; rendered from the still in one resampling so the truth stays sharp).
+warp for color and line; rendered from the still in one resampling so the truth stays sharp),
+``synfig`` (animated shots of the Morevna characters with exact line art, from
+``training/data/morevna_shots.py``; folder given by ``--synfig``).
 
 Scores per shot, over the first 12 and first 40 frames (40 only for shots that long):
 mean PSNR and ΔE00 over the non-key frames, flicker (mean absolute frame-to-frame change of
@@ -146,6 +148,12 @@ def shots(args, kind):
             colors, lines = synthetic_shot(color, line, args.frames, rng)
             yield pid, colors, [np.repeat(l[..., None], 3, 2) for l in lines]
         return
+    if kind == "synfig":
+        for name, cpaths, ipaths, _ in _sequences(Path(args.synfig)):
+            if ipaths is None:
+                continue
+            yield name, [load_image(p) for p in cpaths[:args.frames]], [load_image(p) for p in ipaths[:args.frames]]
+        return
     for name, cpaths, _, _ in _sequences(root / "sequences", args.split):
         gts = [load_image(p) for p in cpaths[:args.frames]]
         if kind == "gray":
@@ -178,7 +186,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--sets", default="gray", help="comma list of gray, xdog, canny, vector")
+    ap.add_argument("--sets", default="gray", help="comma list of gray, xdog, canny, vector, synfig")
+    ap.add_argument("--synfig", default="../morevna-shots", help="shots of training/data/morevna_shots.py (set synfig)")
     ap.add_argument("--methods", default=None, help=f"comma list of {', '.join(ALL)} (default: all for gray; "
                     "steady, carry, flat-before, flat, flow, flow+lines for line art)")
     ap.add_argument("--frames", type=int, default=40, help="frames per shot at most (synthetic shots: exactly)")
