@@ -29,6 +29,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable
 
+from ..core.pairs import count_pairs
 from ..engine.model_store import ModelStore, ModelVersion
 from ..models import registry
 from ..project.events import EmitterGroup
@@ -100,7 +101,7 @@ class TrainingData:
     def project_count(self) -> int:
         """Corrected frames in the project's ``corrected/`` folder."""
         d = self.project_dir / "corrected" if self.project_dir else None
-        return len(list(d.glob("*_color.png"))) if d and d.is_dir() else 0
+        return count_pairs(d) if d and d.is_dir() else 0
 
     def project_text(self) -> str:
         if not self.project_dir:

@@ -6,9 +6,6 @@ episode, sequence) so the train/val split never separates neighbouring frames.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +13,12 @@ import cv2
 import numpy as np
 
 from ..core.color import lab_to_net, lab_to_rgb, luma_to_L, L_to_net, rgb_to_lab, rgb_to_luma
-from ..core.frames import is_video, list_frames, natural_key, read_video, video_info
+from ..core.frames import is_video, list_frames, read_video, video_info
 from ..core.hints import hint_inputs, hints_to_net, simulate_hints
 from ..core.imageio import load_image
 from ..core.lineart import synthesize_lines
+from ..core.pairs import count_pairs, read_manifest, read_pairs
+from ..core.pairs import split_of as _split_of  # the benchmarks import it from here
 from . import augment as A
 
 
@@ -39,15 +38,6 @@ class Shot:
     source: str = ""
 
 
-def _group_of(pid: str) -> str:
-    return re.sub(r"[\d_\-]+$", "", pid) or pid
-
-
-def _split_of(group: str, val_frac: float) -> str:
-    h = int(hashlib.md5(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "val" if h < val_frac else "train"
-
-
 def _fit(img: np.ndarray, long_side: int, interp=cv2.INTER_AREA) -> np.ndarray:
     h, w = img.shape[:2]
     s = long_side / max(h, w)
@@ -56,12 +46,9 @@ def _fit(img: np.ndarray, long_side: int, interp=cv2.INTER_AREA) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp if s < 1 else cv2.INTER_LANCZOS4)
 
 
-def _manifest_splits(path: Path) -> dict[str, str]:
+def _manifest_splits(folder: Path) -> dict[str, str]:
     """{shot name: split} from a shot folder's manifest.csv with ``id`` and ``split`` columns."""
-    if not path.exists():
-        return {}
-    with open(path, newline="") as fh:
-        return {r["id"]: r["split"] for r in csv.DictReader(fh) if r.get("id") and r.get("split")}
+    return {r["id"]: r["split"] for r in read_manifest(folder) or () if r.get("split")}
 
 
 def sample_video_frames(n: int, rng: np.random.Generator, gap: int = 20, frac: float = 0.05) -> list[int]:
@@ -99,41 +86,24 @@ def scan(dirs, scale: int = 256, val_frac: float = 0.1, max_items: int | None = 
             continue
         if (d / "corrected").is_dir():  # a ColorPaint project's corrected frames
             d = d / "corrected"
-        colors = sorted(d.glob("*_color.png"))
-        if colors:
-            splits, subjects = {}, {}
-            man = d / "manifest.csv"
-            if man.exists():
-                with open(man, newline="") as fh:
-                    rows = list(csv.DictReader(fh))
-                splits = {r["id"]: (r.get("split") or "train", r.get("author") or r["id"]) for r in rows}
-                subjects = {r["id"]: (r.get("kind") or "").strip().lower() for r in rows if r.get("kind")}
-                if subjects:
-                    counts: dict[str, int] = {}
-                    for k in subjects.values():
-                        counts[k] = counts.get(k, 0) + 1
-                    log(f"{d}: kinds " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
-            if max_items:
-                colors = colors[:max_items]
-            hashed = {c: splits.get(c.name[: -len("_color.png")], (None, _group_of(c.name[: -len("_color.png")]))) for c in colors}
-            held_by_time = not splits and all(_split_of(g, val_frac) == "val" for _, g in hashed.values())
-            n_val = min(len(colors) - 1, round(len(colors) * val_frac)) if held_by_time else 0
-            if held_by_time:  # one name group hashed into val would leave nothing to train on: hold out the last frames
-                log(f"{d}: every item falls in one held-out group; holding out the last {n_val} by name order instead")
-            for i, c in enumerate(sorted(colors, key=natural_key) if held_by_time else colors):
-                pid = c.name[: -len("_color.png")]
-                split, group = hashed[c]
-                split = ("val" if i >= len(colors) - n_val else "train") if held_by_time else (split or _split_of(group, val_frac))
-                color = _fit(load_image(c), scale)
-                lp = d / f"{pid}_line.png"
+        if count_pairs(d):
+            subjects = {r["id"]: (r.get("kind") or "").strip().lower() for r in read_manifest(d) or () if r.get("kind")}
+            if subjects:
+                counts: dict[str, int] = {}
+                for k in subjects.values():
+                    counts[k] = counts.get(k, 0) + 1
+                log(f"{d}: kinds " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+            # the manifest's split, else a hash of the name group (see colorpaint.core.pairs)
+            for p in read_pairs(d, val_frac=val_frac, limit=max_items, log=log):
+                color = _fit(load_image(p.color), scale)
                 line = None
-                if lp.exists():
-                    line = rgb_to_luma(load_image(lp))
+                if p.input is not None:  # its _line.png
+                    line = rgb_to_luma(load_image(p.input))
                     line = _fit(line, scale)
-                out[split if split in out else "train"][0].append(Still(color, line, group, src, subjects.get(pid, "")))
+                out[p.split if p.split in out else "train"][0].append(Still(color, line, p.group, src, p.subject))
             continue
         seq_dirs = [d] if list_frames(d) else sorted(p for p in d.iterdir() if p.is_dir())
-        shot_split = _manifest_splits(d / "manifest.csv")  # e.g. the trainer tab's own split
+        shot_split = _manifest_splits(d)  # e.g. the trainer tab's own split
         for sd in seq_dirs[: max_items or None]:
             sub = sd / "color" if (sd / "color").is_dir() else sd
             paths = list_frames(sub)

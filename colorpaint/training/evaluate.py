@@ -3,32 +3,11 @@ PSNR, SSIM and CIEDE2000 (and flicker for shots). ``colorpaint-cli evaluate``, t
 fine-tune comparison and the quality benchmarks all run this one function."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
 BASELINES = ("none", "mean", "region-fill", "flow")
-
-
-def _pairs(folder: Path, kind: str, split: str | None):
-    """[(id, input RGB path or None, color path, kind)] for a pair folder."""
-    allowed = None
-    man = folder / "manifest.csv"
-    if split and man.exists():
-        with open(man, newline="") as fh:
-            allowed = {r["id"] for r in csv.DictReader(fh) if r.get("split") == split}
-    items = []
-    for c in sorted(folder.glob("*_color.png")):
-        pid = c.name[: -len("_color.png")]
-        if allowed is not None and pid not in allowed:
-            continue
-        line, gray = folder / f"{pid}_line.png", folder / f"{pid}_gray.png"
-        if kind in ("lineart", "auto") and line.exists():
-            items.append((pid, line, c, "lineart"))
-        if kind in ("gray", "auto"):  # no _gray.png: the luma of the color image, as the papers make it
-            items.append((pid, gray if gray.exists() else None, c, "gray"))
-    return items
 
 
 def _sequences(folder: Path, split: str | None = None):
@@ -37,12 +16,12 @@ def _sequences(folder: Path, split: str | None = None):
     With ``split``, only shots of that split are kept, by the same per-shot rule training
     uses (a hash of the shot's name), so validation shots are never trained on."""
     from ..core.frames import list_frames
-    from .datasets import _split_of
+    from ..core.pairs import split_of
 
     seqs = []
     dirs = [folder] if (folder / "color").is_dir() or any(folder.glob("*.png")) else sorted(p for p in folder.iterdir() if p.is_dir())
     if split and len(dirs) > 1:
-        dirs = [d for d in dirs if _split_of(d.name, 0.1) == split]
+        dirs = [d for d in dirs if split_of(d.name, 0.1) == split]
     for d in dirs:
         if (d / "color").is_dir():
             colors = list_frames(d / "color")
@@ -107,19 +86,15 @@ def _baseline(name: str, img: np.ndarray, kind: str, hints, mean_rgb):
 def _train_mean_color(data_dirs) -> tuple[int, int, int]:
     """Mean color of the training split's color images (the flat-fill baseline)."""
     from ..core.imageio import load_image
+    from ..core.pairs import read_manifest, read_pairs
 
     sums, n = np.zeros(3), 0
     for d in data_dirs:
-        man = Path(d) / "manifest.csv"
-        ids = None
-        if man.exists():
-            with open(man, newline="") as fh:
-                ids = [r["id"] for r in csv.DictReader(fh) if r.get("split") == "train"][:200]
-        paths = [Path(d) / f"{i}_color.png" for i in ids] if ids else sorted(Path(d).glob("*_color.png"))[:200]
-        for p in paths:
-            if p.exists():
-                sums += load_image(p).reshape(-1, 3).mean(0)
-                n += 1
+        # the manifest's train items in its order; without any, every pair by name
+        has_train = any(r.get("split") == "train" for r in read_manifest(d) or ())
+        for p in (read_pairs(d, "train", order="manifest") if has_train else read_pairs(d))[:200]:
+            sums += load_image(p.color).reshape(-1, 3).mean(0)
+            n += 1
     return tuple(int(v) for v in (sums / max(n, 1))) if n else (200, 180, 160)
 
 
@@ -133,6 +108,7 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
     from ..core import metrics
     from ..core.hints import simulate_hints
     from ..core.imageio import load_image
+    from ..core.pairs import read_pairs
     from ..engine import jobs
     from ..engine.pipeline import ColorizeRequest, colorize
 
@@ -167,15 +143,17 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
         for k, v in scores.items():
             d.setdefault(k, []).append(v)
 
-    pairs = _pairs(data, kind, split)
+    # "auto": each pair's line art (when it has one) and its gray (_gray.png, else the luma
+    # of the color image, as the papers make it)
+    pairs = read_pairs(data, split, kind=kind)
     if pairs:
         if limit:
             pairs = pairs[:limit]
-        for pid, inp, cpath, kind_ in pairs:
-            gt = load_image(cpath)
-            img = load_image(inp) if inp is not None else _gray_input(gt)
+        for p in pairs:
+            gt = load_image(p.color)
+            img = load_image(p.input) if p.input is not None else _gray_input(gt)
             hints = simulate_hints(gt, hints_n, rng) if hints_n else None
-            add(kind_, run_one(img, kind_, hints), gt)
+            add(p.kind, run_one(img, p.kind, hints), gt)
     else:
         seqs = _sequences(data, split)
         if not seqs:

@@ -45,6 +45,7 @@ from ..core.errors import artist_message
 from ..core.atomic import atomic_copy
 from ..core.frames import is_video, list_frames, natural_key, read_video, video_info
 from ..core.imageio import load_image, save_image
+from ..core.pairs import count_pairs, read_pairs
 
 HOLDOUT = 0.2
 EVAL_LIMIT = 24  # held-out frames scored by compare (keeps it to a minute or so on a CPU)
@@ -62,12 +63,8 @@ class Item:
 
 
 def _pair_items(folder: Path) -> list[Item]:
-    items = []
-    for c in sorted(folder.glob("*_color.png"), key=natural_key):
-        pid = c.name[: -len("_color.png")]
-        line = folder / f"{pid}_line.png"
-        items.append(Item(pid, c, line if line.exists() else None))
-    return items
+    """A pair folder's items in natural name order (the latest frames last), with their line art."""
+    return [Item(p.id, p.color, p.input) for p in read_pairs(folder, order="natural")]
 
 
 def _shot_dirs(folder: Path) -> list[Path]:
@@ -86,7 +83,7 @@ def source_kind(path: str | os.PathLike) -> str:
         raise ValueError(f"{p}: not a folder or a video file")
     if (p / "corrected").is_dir():
         return "project"
-    if any(p.glob("*_color.png")):
+    if count_pairs(p):
         return "pairs"
     if list_frames(p):
         return "sequence"
@@ -102,10 +99,8 @@ def count_items(path: str | os.PathLike) -> int:
     if kind == "video":
         n, _ = video_info(p)
         return max(1, int(n * 0.05))
-    if kind == "project":
-        return len(list((p / "corrected").glob("*_color.png")))
-    if kind == "pairs":
-        return len(list(p.glob("*_color.png")))
+    if kind in ("project", "pairs"):
+        return count_pairs(p / "corrected" if kind == "project" else p)
     return sum(len(list_frames(d / "color" if (d / "color").is_dir() else d)) for d in _shot_dirs(p))
 
 
@@ -336,14 +331,13 @@ def comparison_image(family: str, before: str | None, after: str, data: Path, se
     """``HxWx3 uint8 RGB`` grid, one row per held-out line-art item: input | before | after | ground truth."""
     from ..engine import jobs
     from ..engine.pipeline import ColorizeRequest, colorize
-    from .evaluate import _pairs
 
-    items = [p for p in _pairs(data, "lineart", "val")][:rows]
+    items = read_pairs(data, "val", kind="lineart")[:rows]
     if not items:
         raise ValueError(f"{data}: no held-out frames to compare")
     out_rows = []
-    for _, inp, cpath, kind in items:
-        img, gt = load_image(inp), load_image(cpath)
+    for p in items:
+        img, gt, kind = load_image(p.input), load_image(p.color), p.kind
         cells = [img]
         for w in (before, after):
             if w is None:
