@@ -72,7 +72,7 @@ def finished_job(job, request):
 def shot_model(project: Project) -> str:
     """The model a shot is colorized with: the project's if it takes a previous frame, else temporal."""
     try:
-        return project.model if "previous frame" in registry.spec(project.model).inputs else "temporal"
+        return project.model if registry.spec(project.model).takes_previous_frame else "temporal"
     except KeyError:
         return "temporal"
 

@@ -17,13 +17,19 @@ N_BINS = 512  # 8 levels per channel
 
 
 # --------------------------------------------------------------------------- 512-bin histograms
+def bin_of(rgb: np.ndarray) -> np.ndarray:
+    """The 512-bin histogram bin (``(r>>5)*64 + (g>>5)*8 + (b>>5)``) of each RGB triple of an
+    ``...x3`` integer array: the one place the bin formula is written."""
+    q = (np.asarray(rgb) >> 5).astype(np.intp)
+    return q[..., 0] * 64 + q[..., 1] * 8 + q[..., 2]
+
+
 def _bins(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index (``(r>>5)*64 + (g>>5)*8 + (b>>5)``) and the matching ``Nx3`` pixels."""
+    """Bin index (:func:`bin_of`) and the matching ``Nx3`` pixels."""
     px = rgb.reshape(-1, 3)
     if mask is not None:
         px = px[mask.reshape(-1).astype(bool)]
-    q = (px >> 5).astype(np.intp)
-    return q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2], px
+    return bin_of(px), px
 
 
 def rgb_histogram_512(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

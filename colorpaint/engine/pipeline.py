@@ -518,7 +518,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     if painted is not None:
         return ColorizeResult(*painted, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs)
     cancel.check()
-    takes_hints = "hints" in registry.spec(loaded.name).inputs
+    takes_hints = registry.spec(loaded.name).takes_hints
     if req.prev is not None and "previous frame" not in registry.spec(loaded.name).inputs:
         req = replace(req, prev=None, prev_image=None)  # the network never sees it: nothing to warp
     L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints)

@@ -28,7 +28,7 @@ class LoadedModel:
 
     @property
     def multiple(self) -> int:
-        return 32
+        return registry.spec(self.name).size_multiple
 
     @property
     def device_name(self) -> str:
@@ -36,13 +36,14 @@ class LoadedModel:
 
     def set_palette(self, palette) -> None:
         """Restrict generated hints to a palette's histogram bins (histogram family only)."""
-        if not hasattr(self.net, "allowed_bins"):
+        if not registry.spec(self.name).palette_hook:
             return
         if not palette:
             self.net.allowed_bins = None
             return
-        rgb = np.asarray(palette, np.int64).reshape(-1, 3)
-        bins = (rgb[:, 0] >> 5) * 64 + (rgb[:, 1] >> 5) * 8 + (rgb[:, 2] >> 5)
+        from ..core.palette import bin_of
+
+        bins = bin_of(np.asarray(palette, np.int64).reshape(-1, 3))
         mask = torch.zeros(512, dtype=torch.bool)
         mask[torch.from_numpy(bins)] = True
         self.net.allowed_bins = mask.to(self.device)

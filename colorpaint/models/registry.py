@@ -125,6 +125,18 @@ class ModelSpec:
     default_config: dict = field(default_factory=dict)
     tiny_config: dict = field(default_factory=dict)
     limits: dict = field(default_factory=dict)  # config key -> Int / Float / Ints / Bool / OneOf
+    size_multiple: int = 32  # the network's input sides must be multiples of this
+    palette_hook: bool = False  # the network can be told a palette's histogram bins (set_palette)
+
+    @property
+    def takes_hints(self) -> bool:
+        """The network reads hint strokes (a hint channel)."""
+        return "hints" in self.inputs
+
+    @property
+    def takes_previous_frame(self) -> bool:
+        """The network is conditioned on the previous frame's colors: the shot job runs it."""
+        return "previous frame" in self.inputs
 
     @property
     def default_weights(self) -> Path:
@@ -145,8 +157,8 @@ class UnknownModelError(KeyError):
 
 
 def _declare(name: str, *, builder: str, title: str, paper: str, inputs: tuple[str, ...], default_config: dict, tiny_config: dict,
-             limits: dict) -> None:
-    _REGISTRY[name] = ModelSpec(name, title, paper, inputs, builder, default_config, tiny_config, limits)
+             limits: dict, size_multiple: int = 32, palette_hook: bool = False) -> None:
+    _REGISTRY[name] = ModelSpec(name, title, paper, inputs, builder, default_config, tiny_config, limits, size_multiple, palette_hook)
 
 
 def names() -> list[str]:
@@ -224,6 +236,7 @@ _declare(
     tiny_config={"generator": "unet", "widths": [8, 8, 8, 8], "blocks": 1, "hint_widths": [8, 8, 8, 8], "hint_count": 4},
     limits={"generator": OneOf(("unet", "resnet34", "cnn")), "widths": WIDTHS, "blocks": BLOCKS, "width": Float(0.01, 4.0),
             "hint_widths": WIDTHS, "hint_count": Int(1, 4096), "override_radius": RADIUS},
+    palette_hook=True,
 )
 
 

@@ -19,6 +19,7 @@ from ..core.imageio import load_image
 from ..core.lineart import synthesize_lines
 from ..core.pairs import count_pairs, read_manifest, read_pairs
 from ..core.pairs import split_of as _split_of  # the benchmarks import it from here
+from ..core.palette import bin_of
 from . import augment as A
 
 
@@ -350,7 +351,7 @@ def dataset_stats(stills, max_items: int = 400):
         ab = rgb_to_lab(c)[..., 1:].reshape(-1, 2)
         ab_counts += np.bincount(grid_index(ab), minlength=GRID_N * GRID_N)
         rgb = c.reshape(-1, 3).astype(np.int64)
-        b = (rgb[:, 0] >> 5) * 64 + (rgb[:, 1] >> 5) * 8 + (rgb[:, 2] >> 5)
+        b = bin_of(rgb)
         h_counts += np.bincount(b, minlength=512)
         for ch in range(3):
             h_sums[:, ch] += np.bincount(b, weights=rgb[:, ch], minlength=512)

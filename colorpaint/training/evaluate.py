@@ -162,7 +162,7 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
             seqs = seqs[:limit]
         from ..models import registry
 
-        shot_job = is_model and "previous frame" in registry.spec(model).inputs
+        shot_job = is_model and registry.spec(model).takes_previous_frame
         for name, cpaths, ipaths, kind_ in seqs:
             gts = [load_image(p) for p in cpaths]
             ins = [load_image(p) for p in ipaths] if ipaths else [_gray_input(g) for g in gts]

@@ -94,3 +94,22 @@ def test_stroke_neighbourhood_is_the_full_square(radius):
     g = torch.Generator().manual_seed(radius)
     m = (torch.rand(2, 1, 70, 90, generator=g) < 0.003).float()
     assert torch.equal(dilate_square(m, radius), F.max_pool2d(m, 2 * radius + 1, 1, radius))
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_each_family_declares_what_its_network_takes(name):
+    """The spec, not string tests on inputs or attributes, says what a family takes; what
+    it says matches the network it builds."""
+    s = registry.spec(name)
+    net = registry.build(name, tiny=True)
+    assert s.size_multiple == getattr(net, "net_multiple", 32)
+    assert s.palette_hook == hasattr(net, "allowed_bins")
+    assert s.takes_hints == ("hints" in s.inputs) and s.takes_previous_frame == (name == "temporal")
+
+
+def test_palette_bins_are_one_formula():
+    from colorpaint.core.palette import bin_of, rgb_histogram_512
+
+    rgb = np.array([[0, 0, 0], [255, 255, 255], [32, 64, 96], [31, 63, 95]], np.uint8)
+    assert bin_of(rgb).tolist() == [0, 511, 1 * 64 + 2 * 8 + 3, 0 * 64 + 1 * 8 + 2]
+    assert rgb_histogram_512(rgb.reshape(2, 2, 3))[[0, 511, 83, 10]].tolist() == [1, 1, 1, 1]
