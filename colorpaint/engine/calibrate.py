@@ -111,6 +111,15 @@ def white_guard(L: np.ndarray, guard: dict | None) -> np.ndarray | float:
     return np.clip((guard["hi"] - L) / (guard["hi"] - guard["lo"]), 0.0, 1.0).astype(np.float32)
 
 
+def frame_gate_of(conf: np.ndarray, gray: np.ndarray, model: str, kind: str = "gray") -> float | None:
+    """The frame gate's chroma multiplier in [0, 1] for this frame (0: the frame stays gray),
+    or None when the model has no table or no gate (same arguments as :func:`calibrated_chroma`)."""
+    t = _tables().get(model, {}).get(kind)
+    if not t or not t.get("gate"):
+        return None
+    return frame_gate(frame_features(gray, conf), t["gate"])
+
+
 def calibrated_chroma(conf: np.ndarray, gray: np.ndarray, model: str, kind: str = "gray") -> np.ndarray | None:
     """Per-pixel chroma scale in [0, 1] (HxW float32) for a frame: ``conf`` the network's
     per-pixel confidence (:func:`run_with_confidence`), ``gray`` the input (HxW uint8) at

@@ -60,6 +60,7 @@ class ColorizeResult:
     seconds: float
     device: str
     references: object | None = None  # engine.reference.ReferenceReport when the request had references
+    note: str | None = None  # one line the artist should read (e.g. why a gray frame stayed gray)
 
 
 def resolve_kind(image: np.ndarray, requested: str = "auto") -> str:
@@ -519,7 +520,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
         return ColorizeResult(*painted, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs)
     cancel.check()
     takes_hints = registry.spec(loaded.name).takes_hints
-    if req.prev is not None and "previous frame" not in registry.spec(loaded.name).inputs:
+    if req.prev is not None and not registry.spec(loaded.name).takes_previous_frame:
         req = replace(req, prev=None, prev_image=None)  # the network never sees it: nothing to warp
     L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints)
     cancel.check()
@@ -539,7 +540,26 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
         composite, color = _keep_unhinted_regions(req, composite, color, *plain)
     if refs is not None:  # grayscale pages take the references' chroma in their paired regions
         composite, color = refs.finish(kind, req.image, composite, color)
-    return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs)
+    note = _gate_note(req, kind, size, conf, refs)
+    return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs, note)
+
+
+def _gate_note(req: ColorizeRequest, kind: str, size, conf, refs) -> str | None:
+    """The line that says a grayscale frame was left gray on purpose (the frame gate of
+    :mod:`.calibrate`: the network is unsure on frames unlike the drawings it knows), and
+    what colors it instead; None when it was not."""
+    if kind != "gray" or conf is None or not ColorizeOptions.of(req.options).calibrate:
+        return None
+    if (req.hints is not None and (req.hints[..., 3] > 0).any()) or (refs is not None and refs.matched.any()):
+        return None
+    from .calibrate import frame_gate_of
+
+    wh, ww = size
+    gate = frame_gate_of(conf[:wh, :ww], _resize(rgb_to_luma(req.image), ww, wh), req.model, kind)
+    if gate is None or gate > 0.0:
+        return None
+    return (f"left gray: {req.model} is unsure of this frame's colors (it knows flat drawings on a white page); "
+            "hint strokes, a reference or a colored key frame color it")
 
 
 def _gap(req: ColorizeRequest) -> int:

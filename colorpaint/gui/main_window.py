@@ -292,6 +292,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.device_label.setText(res.device)
         self.time_label.setText(f"{res.seconds:.2f} s")
         self.statusBar().showMessage(f"Colorized with {res.model} on {res.device} in {res.seconds:.2f} s ({total:.2f} s to screen)", 8000)
+        if getattr(res, "note", None):  # e.g. a gray frame the model left gray, and what colors it instead
+            self.statusBar().showMessage(f"{res.model}: {res.note}", 15000)
 
     def _on_colorize_failed(self, e: BaseException, live: bool) -> None:
         known = isinstance(e, (WeightsError, ImageError, ValueError, KeyError, RuntimeError, OSError))

@@ -235,3 +235,19 @@ def test_a_large_page_shows_a_quick_preview_before_the_full_colors(window, qtbot
     qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
     assert len([s for s in shown if s == (1200, 1600, 3)]) >= 2  # the preview, then the full result
     assert window.project.history.texts()[-1].startswith("Colorize")  # only the full result is kept
+
+
+def test_a_gray_frame_left_gray_says_so_in_the_status_bar(window, qtbot, tmp_path):
+    """Colorize on a grayscale frame the model is unsure of: the frame stays gray, and the
+    status bar says why and what colors it, instead of looking like nothing happened."""
+    from colorpaint.core.color import rgb_to_luma
+    from colorpaint.core.imageio import save_image
+    from tests.unit.test_no_harm import scene
+
+    gray = np.repeat(rgb_to_luma(scene(192, 256))[..., None], 3, 2)
+    save_image(tmp_path / "gray.png", gray)
+    assert window.open_path(tmp_path / "gray.png")
+    frame = window.project.current_frame
+    window.colorize()
+    qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
+    assert "left gray" in window.statusBar().currentMessage()
