@@ -15,10 +15,11 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem
 
+from ..app.tools import TOOLS, ToolState
 from .canvas_pen import PenInput
 from .convert import blit_rgba, qimage_to_rgba, rgb_to_qimage, rgba_to_qimage
 
-TOOLS = ("brush", "erase", "eyedropper", "fill")
+__all__ = ["FrameItem", "HintCanvas", "TOOLS"]
 MIN_ZOOM, MAX_ZOOM = 1 / 32, 32.0
 
 
@@ -125,7 +126,12 @@ class HintCanvas(PenInput, QGraphicsView):
     """Canvas view: wheel zoom around the cursor, fit / 100 %, pan with the middle button
     or space-drag, and the brush, eraser, eyedropper and fill tools (Ctrl+click picks a
     color with any tool); a tablet pen's pressure goes into brush and eraser strokes
-    (:mod:`.canvas_pen`). Coordinates in signals are image pixels."""
+    (:mod:`.canvas_pen`). Coordinates in signals are image pixels.
+
+    The tool, brush and pressure choices are ``tools`` (a :class:`~colorpaint.app.tools.ToolState`,
+    the window's; a canvas of its own when none is given): the canvas paints with it and
+    follows its changes; ``tool``, ``brush_color``, ``brush_size`` and ``brush_opacity``
+    read and write it."""
 
     strokeFinished = Signal(object)  # Stroke
     fillRequested = Signal(float, float)
@@ -136,9 +142,10 @@ class HintCanvas(PenInput, QGraphicsView):
     filesDropped = Signal(list)  # local paths dropped on the canvas
     hoverLeft = Signal()  # the pointer left the canvas
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, tools: ToolState | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("canvas")
+        self.tools = tools if tools is not None else ToolState()
         self.setScene(QGraphicsScene(self))
         self.item = FrameItem()
         self.scene().addItem(self.item)
@@ -153,10 +160,6 @@ class HintCanvas(PenInput, QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
 
-        self.tool = "brush"
-        self.brush_color: tuple[int, int, int] = (230, 60, 60)
-        self.brush_size = 12.0
-        self.brush_opacity = 1.0
         self.has_image = False
         self._stroke: list[tuple[float, float]] | None = None
         self._pressures: list[float] = []  # the pen's pressure at each point of _stroke (1: the mouse)
@@ -175,6 +178,8 @@ class HintCanvas(PenInput, QGraphicsView):
         self._outline.setVisible(False)
         self.scene().addItem(self._outline)
         self._update_cursor()
+        self.tools.events.tool.connect(self._on_tool)
+        self.tools.events.size.connect(self._on_brush_size)
 
     # ------------------------------------------------------------------ content
     def show_frame(self, source: np.ndarray | None, color: np.ndarray | None = None, hints: np.ndarray | None = None,
@@ -263,37 +268,44 @@ class HintCanvas(PenInput, QGraphicsView):
         self.item.update()
 
     # ------------------------------------------------------------------ tools
+    tool = property(lambda self: self.tools.tool, lambda self, v: self.set_tool(v))
+    brush_color = property(lambda self: self.tools.color, lambda self, v: setattr(self.tools, "color", v))
+    brush_size = property(lambda self: self.tools.size, lambda self, v: setattr(self.tools, "size", v))
+    brush_opacity = property(lambda self: self.tools.opacity, lambda self, v: setattr(self.tools, "opacity", v))
+
     def set_tool(self, tool: str) -> None:
-        if tool not in TOOLS:
-            raise ValueError(f"unknown tool {tool!r}")
-        self._cancel_stroke()
-        self.tool = tool
-        self._update_cursor()
+        """Raises ValueError for a name not in :data:`TOOLS`."""
+        same = tool == self.tools.tool
+        self.tools.tool = tool
+        if same:
+            self._on_tool()  # the same tool again still drops the stroke being drawn
 
     def set_brush_size(self, size: float) -> None:
-        size = float(min(500.0, max(1.0, size)))
-        if size != self.brush_size:
-            self.brush_size = size
-            self._update_outline()
-            self.brushSizeChanged.emit(size)
+        self.tools.size = size
 
     def grow_brush(self, steps: int) -> None:
-        """``[`` / ``]``: about 15 % per step, at least one pixel."""
-        s = self.brush_size
-        self.set_brush_size(max(s + steps, s * 1.15 ** steps) if steps > 0 else min(s + steps, s * 1.15 ** steps))
+        self.tools.grow(steps)
+
+    def _on_tool(self, value: str | None = None) -> None:
+        self._cancel_stroke()
+        self._update_cursor()
+
+    def _on_brush_size(self, value: float) -> None:
+        self._update_outline()
+        self.brushSizeChanged.emit(value)
 
     def _update_cursor(self) -> None:
         if self._space or self._pan_from is not None:
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor if self._pan_from else Qt.CursorShape.OpenHandCursor)
-        elif self.tool in ("brush", "erase"):
+        elif self.tools.paints:
             self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         else:
             self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
-        self._outline.setVisible(self.tool in ("brush", "erase") and self.has_image and not self._space)
+        self._outline.setVisible(self.tools.paints and self.has_image and not self._space)
 
     def _update_outline(self, scene_pos: QPointF | None = None) -> None:
         c = scene_pos or self._outline.rect().center()
-        r = self.brush_size / 2
+        r = self.tools.size / 2
         self._outline.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
 
     # ------------------------------------------------------------------ zoom and pan
@@ -345,10 +357,10 @@ class HintCanvas(PenInput, QGraphicsView):
         if b != Qt.MouseButton.LeftButton or not self.has_image:
             return super().mousePressEvent(e)
         p = self._image_pos(e)
-        if self.tool == "eyedropper" or e.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        if self.tools.tool == "eyedropper" or e.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._picking = True
             self._pick(p)
-        elif self.tool == "fill":
+        elif self.tools.tool == "fill":
             self.fillRequested.emit(p.x(), p.y())
         else:
             self._begin(p)

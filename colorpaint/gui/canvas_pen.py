@@ -1,6 +1,7 @@
 """The canvas's pen input: strokes from the mouse (full pressure) and from a tablet pen, whose
 pressure scales the hint brush's diameter and/or opacity at each point (the preferences'
-``pressure_size`` and ``pressure_opacity``). Mixed into :class:`~.canvas.HintCanvas`."""
+``pressure_size`` and ``pressure_opacity``, kept on the canvas's
+:class:`~colorpaint.app.tools.ToolState`). Mixed into :class:`~.canvas.HintCanvas`."""
 from __future__ import annotations
 
 import math
@@ -15,13 +16,16 @@ _TABLET = {QEvent.Type.TabletPress: "press", QEvent.Type.TabletMove: "move", QEv
 
 
 class PenInput:
-    """Stroke building shared by mouse and tablet events (``self`` is the HintCanvas)."""
+    """Stroke building shared by mouse and tablet events (``self`` is the HintCanvas, whose
+    ``tools`` holds the brush it paints with)."""
 
-    pressure_size = True  # pen pressure scales the brush's diameter
-    pressure_opacity = False  # pen pressure scales the brush's opacity
+    # pen pressure scales the brush's diameter / its opacity
+    pressure_size = property(lambda self: self.tools.pressure_size, lambda self, on: setattr(self.tools, "pressure_size", on))
+    pressure_opacity = property(lambda self: self.tools.pressure_opacity,
+                                lambda self, on: setattr(self.tools, "pressure_opacity", on))
 
     def _begin(self, p: QPointF, pressure: float = 1.0) -> None:
-        self._stroke_kind = self.tool
+        self._stroke_kind = self.tools.tool
         self._stroke = [(p.x(), p.y())]
         self._pressures = [pressure]
         self._update_preview()
@@ -37,32 +41,31 @@ class PenInput:
         if (p.x(), p.y()) != self._stroke[-1]:
             self._stroke.append((p.x(), p.y()))
             self._pressures.append(pressure)
-        kind, pts, pr = self._stroke_kind, tuple(self._stroke), tuple(self._pressures)
+        kind, pts, pr, t = self._stroke_kind, tuple(self._stroke), tuple(self._pressures), self.tools
         self._cancel_stroke()
-        uses = self.pressure_size or (self.pressure_opacity and kind == "brush")
-        self.strokeFinished.emit(Stroke(kind, pts, tuple(self.brush_color), self.brush_size, self.brush_opacity,
-                                        pressure=pr if uses else (), pressure_size=self.pressure_size,
-                                        pressure_opacity=self.pressure_opacity))
+        uses = t.pressure_size or (t.pressure_opacity and kind == "brush")
+        self.strokeFinished.emit(Stroke(kind, pts, t.color, t.size, t.opacity, pressure=pr if uses else (),
+                                        pressure_size=t.pressure_size, pressure_opacity=t.pressure_opacity))
 
     def _update_preview(self) -> None:
         """The stroke being drawn, as it will land: a round-capped line of the brush size, or,
         with pen pressure, an outline whose width follows the pressure at each point (and,
         when pressure sets opacity, the stroke's mean pressure as its opacity)."""
-        pts = self._stroke or []
+        pts, t = self._stroke or [], self.tools
         pr = [max(MIN_PRESSURE, min(1.0, v)) for v in self._pressures] if len(self._pressures) == len(pts) else []
         varies = bool(pr) and min(pr) < 1.0
-        by_size = varies and self.pressure_size
-        by_opacity = varies and self.pressure_opacity and self._stroke_kind == "brush"
+        by_size = varies and t.pressure_size
+        by_opacity = varies and t.pressure_opacity and self._stroke_kind == "brush"
         if self._stroke_kind == "erase":
             color = QColor(255, 255, 255, 170)
         else:
-            color = QColor(*self.brush_color)
-            alpha = self.brush_opacity * (sum(pr) / len(pr) if by_opacity else 1.0)
+            color = QColor(*t.color)
+            alpha = t.opacity * (sum(pr) / len(pr) if by_opacity else 1.0)
             color.setAlphaF(max(0.15, alpha * self.item.opacity_of["hints"]))
         if by_size:
             self._preview.setPen(QPen(Qt.PenStyle.NoPen))
             self._preview.setBrush(QBrush(color))
-            self._preview.setPath(pressure_outline(pts, [self.brush_size * v for v in pr]))
+            self._preview.setPath(pressure_outline(pts, [t.size * v for v in pr]))
             return
         path = QPainterPath()
         if pts:
@@ -72,7 +75,7 @@ class PenInput:
             for x, y in pts[1:]:
                 path.lineTo(x, y)
         self._preview.setBrush(QBrush(Qt.BrushStyle.NoBrush))
-        self._preview.setPen(QPen(color, self.brush_size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+        self._preview.setPen(QPen(color, t.size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                                   Qt.PenJoinStyle.RoundJoin))
         self._preview.setPath(path)
 
@@ -86,7 +89,7 @@ class PenInput:
         pressure = min(1.0, max(0.0, float(e.pressure())))
         p = self.mapToScene(e.position().toPoint())
         if what == "press":
-            drawing = (e.button() == Qt.MouseButton.LeftButton and self.has_image and self.tool in ("brush", "erase")
+            drawing = (e.button() == Qt.MouseButton.LeftButton and self.has_image and self.tools.paints
                        and not self._space and not e.modifiers() & Qt.KeyboardModifier.ControlModifier)
             if not drawing:
                 e.ignore()

@@ -15,8 +15,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
 from ..app.engine_session import SessionHolder
+from ..app.live import LiveScheduler
 from ..app.model_choice import VERSIONS_KEY, ModelChoice
 from ..app.requests import finished_job, frame_request
+from ..app.tools import ToolState
 from ..core.imageio import ImageError
 from ..engine.jobs import CancelToken, Progress
 from ..engine.model_store import ModelStore
@@ -56,9 +58,10 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.project: Project | None = None
         self.recovery = Recovery()
         self.workers = WorkerHub(self)  # every worker thread, by lane, with one shutdown
-        self.runner, self.io, self.requests = self.workers.engine, self.workers.io, self.workers.requests
-        self.live_on = False
-        self._live_scheduled = False
+        self.runner, self.io = self.workers.engine, self.workers.io
+        self.live = LiveScheduler()  # Live mode, and the frame colorize running and waiting (latest request wins)
+        self.tools = ToolState(size=self.prefs.brush_size, pressure_size=self.prefs.pressure_size,
+                               pressure_opacity=self.prefs.pressure_opacity)  # the canvas paints with it
         self._autosaved_version = -1
         self._job_t0 = 0.0
         self._ref_reports: dict = {}  # frame id -> what the references did in its last colorize
@@ -72,12 +75,20 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
 
     SAMPLE = SAMPLE
 
+    @property
+    def live_on(self) -> bool:
+        return self.live.on
+
+    @live_on.setter
+    def live_on(self, on: bool) -> None:
+        self.live.on = bool(on)  # without colorizing: set_live is the artist's toggle
+
     # ================================================================== project binding
     def set_project(self, project: Project | None) -> None:
         """Show ``project`` (None: an empty window) and subscribe to its events."""
         if self.project is not None:
             self.project.events.disconnect_all()
-        self.requests.cancel()
+        self.live.cancel()
         self.project = p = project
         if p is not None:
             ev = p.events
@@ -170,8 +181,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     def _on_hints_changed(self, frame, rect) -> None:
         if frame is self.project.current_frame:
             self.canvas.set_hints(self.project.hints(frame), rect)
-            if self.live_on:
-                self._schedule_live()
+            self._schedule_live()
 
     def _on_result_changed(self, frame) -> None:
         if frame is self.project.current_frame:
@@ -194,8 +204,8 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
 
     def set_color(self, color) -> None:
         self.brush_wish = tuple(int(v) for v in color)  # what the artist chose; the brush shows it snapped when locked
-        self.canvas.brush_color = self.regions.snap_color(color)  # the nearest palette color when locked
-        self.color_button.set_color(self.canvas.brush_color)
+        self.tools.color = self.regions.snap_color(color)  # the nearest palette color when locked
+        self.color_button.set_color(self.tools.color)
 
     def _on_stroke(self, stroke: Stroke) -> None:
         if self.project is not None and self.project.current_frame is not None:
@@ -205,7 +215,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         p = self.project
         if p is None or p.current_frame is None:
             return
-        s = Stroke("fill", ((x, y),), self.canvas.brush_color, opacity=self.canvas.brush_opacity, gap=self.regions.gap,
+        s = Stroke("fill", ((x, y),), self.tools.color, opacity=self.tools.opacity, gap=self.regions.gap,
                    tolerance=self.regions.tolerance)
         if not p.add_stroke(s):
             self.statusBar().showMessage("Nothing to fill there: click inside an area closed by lines", 5000)
@@ -267,10 +277,15 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.statusBar().showMessage(f"Colorizing with {req.model}…")
-        self.requests.submit(lambda token: finished_job(engine(req, token), req),
-                             progressed=lambda prog: self._on_progress(prog, p, frame_id),
-                             finished=lambda res: self._on_colorized(p, frame_id, res, live),
-                             failed=lambda e: self._on_colorize_failed(e, live), cancelled=self._on_cancelled, done=self._on_job_done)
+
+        def start():  # on the engine lane, when the scheduler lets it (latest request wins)
+            return self.runner.start(lambda token: finished_job(engine(req, token), req),
+                                     progressed=lambda prog: self._on_progress(prog, p, frame_id),
+                                     finished=lambda res: self._on_colorized(p, frame_id, res, live),
+                                     failed=lambda e: self._on_colorize_failed(e, live), cancelled=self._on_cancelled,
+                                     done=self.live.job_done)
+
+        self.live.submit(start, done=self._on_job_done)
 
     def _on_progress(self, prog: Progress, project=None, frame_id: str | None = None) -> None:
         self.progress.setValue(int(prog.fraction * 100))
@@ -307,50 +322,50 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.prompts.error("Colorize failed", msg)
 
     def _on_cancelled(self) -> None:
-        if not self.requests.has_pending:
+        if not self.live.waiting:
             self.statusBar().showMessage("Colorize cancelled", 4000)
 
     def _on_job_done(self) -> None:
-        if not self.requests.busy:
+        if not self.live.busy:
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
 
     @property
     def colorizing(self) -> bool:
         """A colorize is running, waiting, or about to be requested by Live."""
-        return self.requests.busy or self._live_scheduled
+        return self.live.colorizing
 
     def cancel(self) -> None:
         """Esc: cancel the frame's colorize, else the running shot colorize."""
-        if self.requests.busy:
-            self.requests.cancel()
+        if self.live.busy:
+            self.live.cancel()
             self.statusBar().showMessage("Cancelling…")
         elif self.shots.cancel():
             self.statusBar().showMessage("Cancelling the shot colorize (finished frames stay)…")
 
     def set_live(self, on: bool) -> None:
-        self.live_on = bool(on)
-        if self.act_live.isChecked() != self.live_on:
-            self.act_live.setChecked(self.live_on)
-        if self.live_on:
-            self._schedule_live()
+        arm = self.live.set_live(on)  # turning Live on colorizes
+        if self.act_live.isChecked() != self.live.on:
+            self.act_live.setChecked(self.live.on)
+        if arm:
+            QTimer.singleShot(0, self._run_live)
 
     def _schedule_live(self) -> None:
-        if not self._live_scheduled:  # several changes in one event-loop turn make one request
-            self._live_scheduled = True
+        """A change Live follows: with Live on, colorize at the next turn of the event loop
+        (the changes made until then ride along)."""
+        if self.live.changed():
             QTimer.singleShot(0, self._run_live)
 
     def _run_live(self) -> None:
-        self._live_scheduled = False
-        if self.live_on:
+        if self.live.fire():
             self.colorize(live=True)
-
 
     def shutdown(self) -> None:
         """Stop background work (waiting for saves to finish) and drop the recovery copy."""
         self.autosave_timer.stop()
         self.shots.shutdown()
         self.trainer.shutdown()  # a training run stops with its checkpoint kept
+        self.live.cancel()  # the colorize waiting never starts
         self.workers.shutdown()  # every lane; a save is waited for, never cut short
         self.recovery.discard()
         self._save_prefs()

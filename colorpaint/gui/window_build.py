@@ -71,15 +71,13 @@ class WindowBuild:
         return a
 
     def _build(self) -> None:
-        self.canvas = HintCanvas(self)
+        self.canvas = HintCanvas(self, self.tools)  # paints with the window's tool state
         self.setCentralWidget(self.canvas)
-        self.canvas.brush_size = self.prefs.brush_size
-        self.canvas.pressure_size, self.canvas.pressure_opacity = self.prefs.pressure_size, self.prefs.pressure_opacity
         c = self.canvas
         c.strokeFinished.connect(self._on_stroke)
         c.fillRequested.connect(self._on_fill)
         c.colorPicked.connect(self.set_color)
-        c.brushSizeChanged.connect(lambda s: self.size_spin.setValue(int(round(s))))
+        self.tools.events.size.connect(lambda value: self.size_spin.setValue(int(round(value))))
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         c.filesDropped.connect(self._on_drop)
 
@@ -109,8 +107,8 @@ class WindowBuild:
         self.act_100 = A("&100 %", self.canvas.actual_size, "Ctrl+1")
         self.act_zoom_in = A("Zoom &In", lambda: self.canvas.zoom_at(1.25), [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
         self.act_zoom_out = A("Zoom &Out", lambda: self.canvas.zoom_at(0.8), "Ctrl+-")
-        self.act_smaller = A("Smaller Brush", lambda: self.canvas.grow_brush(-1), "[")
-        self.act_bigger = A("Bigger Brush", lambda: self.canvas.grow_brush(1), "]")
+        self.act_smaller = A("Smaller Brush", lambda: self.tools.grow(-1), "[")
+        self.act_bigger = A("Bigger Brush", lambda: self.tools.grow(1), "]")
         self.act_prev = A("&Previous Frame", lambda: self.project and self.project.step(-1), "PgUp")
         self.act_next = A("&Next Frame", lambda: self.project and self.project.step(1), "PgDown")
         self.act_key = A("&Key Frame", lambda on: self.shots.mark_key(on), "Ctrl+K", checkable=True,
@@ -228,8 +226,8 @@ class WindowBuild:
         self.size_spin.setObjectName("brushSize")
         self.size_spin.setRange(1, 500)
         self.size_spin.setSuffix(" px")
-        self.size_spin.setValue(int(self.canvas.brush_size))
-        self.size_spin.valueChanged.connect(lambda v: self.canvas.set_brush_size(v))
+        self.size_spin.setValue(int(self.tools.size))
+        self.size_spin.valueChanged.connect(lambda v: setattr(self.tools, "size", v))
         self.size_spin.installEventFilter(KeysBackToCanvas(self.canvas, self.size_spin))
         tb.addWidget(self.size_spin)
         tb.addWidget(QLabel(" Opacity "))
@@ -238,7 +236,7 @@ class WindowBuild:
         self.opacity_slider.setRange(5, 100)
         self.opacity_slider.setValue(100)
         self.opacity_slider.setMaximumWidth(110)
-        self.opacity_slider.valueChanged.connect(lambda v: setattr(self.canvas, "brush_opacity", v / 100.0))
+        self.opacity_slider.valueChanged.connect(lambda v: setattr(self.tools, "opacity", v / 100.0))
         tb.addWidget(self.opacity_slider)
         tb.addSeparator()
         tb.addWidget(QLabel(" Model "))
@@ -274,7 +272,7 @@ class WindowBuild:
         # ---- docks (right)
         self.palette_panel = PalettePanel()
         self.palette_panel.colorChosen.connect(self.set_color)
-        self.palette_panel.saveRequested.connect(lambda: self.project and self.project.palette.save_color(self.canvas.brush_color))
+        self.palette_panel.saveRequested.connect(lambda: self.project and self.project.palette.save_color(self.tools.color))
         self.palette_panel.removeRequested.connect(lambda i: self.project and self.project.palette.remove_saved(i))
         self.palette_panel.loadRequested.connect(self.load_palette_dialog)
         self.layers_panel = LayersPanel()
