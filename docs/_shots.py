@@ -105,3 +105,13 @@ def settle(app, n: int = 20) -> None:
     for _ in range(n):
         app.processEvents()
         time.sleep(0.02)
+
+
+def save_shot(app, win, out) -> int:
+    """Let ``win`` paint, save its grab to ``out``, say so (with the status line) and close
+    it; returns the exit status for ``main``."""
+    settle(app)
+    win.grab().save(str(out))
+    print(f"wrote {out}; {win.statusBar().currentMessage()}")
+    win.close()
+    return 0

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _shots import ROOT, open_sample, open_window, settle, wait, wait_colorized
+from _shots import ROOT, open_sample, open_window, save_shot, wait, wait_colorized
 
 # the show's palette (a model sheet for the sample cat)
 PALETTE = [("cat orange", (236, 150, 60)), ("cat cream", (250, 226, 190)), ("tail brown", (200, 110, 40)),
@@ -74,11 +74,7 @@ def main() -> int:
         win.set_tool("fill")
         win.set_color(named[HOVER_COLOR])
         win.regions.preview_fill(*HOVER)
-    settle(app)
-    win.grab().save(args.out)
-    print(f"wrote {args.out}; {win.statusBar().currentMessage()}")
-    win.close()
-    return 0
+    return save_shot(app, win, args.out)
 
 
 if __name__ == "__main__":

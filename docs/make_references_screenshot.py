@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from _shots import ROOT, open_window, settle, wait_colorized
+from _shots import ROOT, open_window, save_shot, wait_colorized
 
 
 def main() -> int:
@@ -48,11 +48,7 @@ def main() -> int:
         win.references_panel.matches.setChecked(True)
     win.references_dock.raise_()
     win.canvas.fit()
-    settle(app)
-    win.grab().save(args.out)
-    print(f"wrote {args.out}; {win.statusBar().currentMessage()}")
-    win.close()
-    return 0
+    return save_shot(app, win, args.out)
 
 
 if __name__ == "__main__":

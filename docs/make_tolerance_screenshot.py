@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from _shots import ROOT, open_sample, open_window, settle
+from _shots import ROOT, open_sample, open_window, save_shot
 
 FILLS = [((120, 185), (236, 150, 60)), ((224, 98), (236, 150, 60)), ((180, 196), (250, 226, 190)),
          ((99, 151), (200, 110, 40))]  # body, head, belly, tail (image pixels, RGB)
@@ -38,11 +38,7 @@ def main() -> int:
     win.canvas.fit()
     win.set_color(HOVER_COLOR)
     win.regions.preview_fill(*HOVER)
-    settle(app)
-    win.grab().save(args.out)
-    print(f"wrote {args.out}; {win.statusBar().currentMessage()}")
-    win.close()
-    return 0
+    return save_shot(app, win, args.out)
 
 
 if __name__ == "__main__":
