@@ -6,9 +6,10 @@ checks the :class:`CancelToken` between yields, and reports through a :class:`Ta
 whose signals are delivered on the UI thread: ``progressed(Progress)``,
 ``finished(result)``, ``failed(exception)``, ``cancelled()``, then always ``done()``.
 
-:class:`LatestRequest` implements "latest request wins" for Live mode: submitting a new
-job cancels the running one, and only the newest pending request is started after it
-(the restart flag of Qt's Mandelbrot example, napari's layer slicer).
+:class:`LatestRequest` puts "latest request wins" on a runner (the region overlay uses it):
+submitting a new job cancels the running one, and only the newest pending request is
+started after it. The rule itself is :class:`colorpaint.app.live.LatestWins`, which the
+frame colorize and Live follow too (``app/live.py``'s ``LiveScheduler``).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any, Callable
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ..app.live import LatestWins
 from ..engine.jobs import CancelToken, Cancelled
 
 JobFactory = Callable[[CancelToken], Any]  # returns a generator (or, for plain calls, the result)
@@ -133,57 +135,42 @@ class JobRunner(QObject):
 
 
 class LatestRequest(QObject):
-    """Latest request wins: at most one job runs and at most one waits.
+    """Latest request wins on ``runner``: at most one job runs and at most one waits.
 
     ``submit`` cancels the running job (its result is dropped) and replaces whatever was
-    waiting, so a burst of strokes produces one colorize of the final hints, not a queue.
+    waiting, so a burst of requests produces one job of the final state, not a queue. The
+    bookkeeping is :class:`~colorpaint.app.live.LatestWins`; this only starts the jobs on
+    the runner and reports their ends to it.
     """
 
     def __init__(self, runner: JobRunner) -> None:
         super().__init__(runner)
         self.runner = runner
-        self._current: Task | None = None
-        self._pending: tuple | None = None
+        self._latest = LatestWins()
 
     @property
     def busy(self) -> bool:
-        return self._current is not None or self._pending is not None
+        return self._latest.busy
 
     @property
     def has_pending(self) -> bool:
-        return self._pending is not None
+        return self._latest.waiting
 
-    def submit(self, factory: JobFactory, **callbacks) -> None:
-        if self._current is not None:
-            self._current.cancel()
-            self._pending = (factory, callbacks)
-        else:
-            self._start(factory, callbacks)
+    def submit(self, factory: JobFactory, *, done: Callable[[], None] | None = None, **callbacks) -> None:
+        """Run ``factory`` on the runner when it is the latest request; ``callbacks`` as
+        :meth:`JobRunner.start` takes them, ``done`` when this job has ended (before the
+        next one starts)."""
+        self._latest.submit(lambda: self.runner.start(factory, done=self._latest.job_done, **callbacks), done)
 
     def cancel(self) -> None:
-        self._pending = None
-        if self._current is not None:
-            self._current.cancel()
-
-    def _start(self, factory, callbacks) -> None:
-        user_done = callbacks.pop("done", None)
-
-        def on_done():
-            self._current = None
-            if user_done is not None:
-                user_done()
-            if self._pending is not None:
-                f, cbs = self._pending
-                self._pending = None
-                self._start(f, cbs)
-
-        self._current = self.runner.start(factory, done=on_done, **callbacks)
+        self._latest.cancel()
 
 
 class WorkerHub(QObject):
     """Every worker of the window, by lane, with one shutdown:
 
-    * ``engine``: single-frame colorize and Live (latest request wins: :attr:`requests`);
+    * ``engine``: single-frame colorize and Live (latest request wins: the window's
+      ``LiveScheduler`` decides which starts);
     * ``shot``: Colorize shot (its own lane, so the frame and Live stay responsive meanwhile);
     * ``io``: saves, autosaves, exports, training examples (in order, never two at once);
     * ``background``: region maps, fill previews and thumbnails (cheap, cancellable).
@@ -197,7 +184,6 @@ class WorkerHub(QObject):
         self.shot = JobRunner(self, 1)
         self.io = JobRunner(self, 1)
         self.background = JobRunner(self, 2)  # a region preview is never stuck behind thumbnails
-        self.requests = LatestRequest(self.engine)
 
     def lane(self, name: str) -> JobRunner:
         if name not in self.LANES:
@@ -207,7 +193,6 @@ class WorkerHub(QObject):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel what can be cancelled, then wait for every lane; a save in the ``io``
         lane is never cut short (it is waited for, not cancelled)."""
-        self.requests.cancel()
         ok = True
         for name in ("engine", "shot", "background"):
             ok = self.lane(name).shutdown(timeout_ms) and ok

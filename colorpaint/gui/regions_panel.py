@@ -310,7 +310,7 @@ class RegionTools(QObject):
         if key in ("gap", "tolerance"):
             self.update_overlay()
             self._hover_reset()
-        if self.win.live_on:
+        if self.win.live.on:
             self.win._schedule_live()
         else:
             f = self.project.current_frame if self.project else None
@@ -321,7 +321,7 @@ class RegionTools(QObject):
         self.panel.refresh(project)
         if self.locked and project.palette.saved:
             self.win.set_color(self.win.brush_wish)  # the nearest of the new colors to the one the artist chose
-            if self.win.live_on:
+            if self.win.live.on:
                 self.win._schedule_live()  # the canvas snaps to the new palette now, not at the next Colorize
 
     def _on_frame(self) -> None:
@@ -397,11 +397,11 @@ class RegionTools(QObject):
         labels = p.labels(f, self.gap, self.tolerance)
         h, w = labels.shape
         lab = int(labels[y, x]) if 0 <= x < w and 0 <= y < h else 0
-        key = (f.id, self.gap, self.tolerance, lab, tuple(self.win.canvas.brush_color))
+        key = (f.id, self.gap, self.tolerance, lab, self.win.tools.color)
         if key == self._hover:
             return self.last_preview
         self._hover = key
-        got = fill_preview(labels, x, y, self.win.canvas.brush_color)
+        got = fill_preview(labels, x, y, self.win.tools.color)
         if got is None:
             self.win.canvas.set_overlay("fillPreview", None)
             self.last_preview = None

@@ -335,7 +335,7 @@ class ShotController(QObject):
         if self.busy:
             self.win.statusBar().showMessage("A shot is being colorized: wait or cancel it (Esc) first", 6000)
             return 0
-        old = tuple(self.win.canvas.brush_color)
+        old = self.win.tools.color
         new = self.win.prompts.choose_color(f"Replace {'#%02x%02x%02x' % old} in shot {shot.name} with", old)
         if new is None:
             return 0

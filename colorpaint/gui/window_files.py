@@ -162,15 +162,15 @@ class FileWork:
     def _keep_view_state(self, p: Project) -> None:
         """Live and the brush color are saved with the project (not changes of it: the
         project is not marked dirty for them), and come back when it is opened."""
-        p.settings["live"] = bool(self.live_on)
-        p.settings["brush_color"] = [int(c) for c in self.canvas.brush_color]
+        p.settings["live"] = bool(self.live.on)
+        p.settings["brush_color"] = list(self.tools.color)
 
     def _restore_view_state(self, p: Project) -> None:
         s = p.typed_settings
         if s.brush_color is not None:
             self.set_color(s.brush_color)
-        if s.live and not self.live_on:
-            self.live_on = True  # on, without recoloring what was opened: the next stroke updates it
+        if s.live and not self.live.on:
+            self.live.on = True  # on, without recoloring what was opened: the next stroke updates it
             self.act_live.setChecked(True)
 
     def _may_save_into(self, folder: Path) -> bool:
@@ -287,11 +287,11 @@ class FileWork:
                 self.sessions.set_device(None if self.device == "auto" else self.device)  # models load there next time
                 self.device_label.setText(f"device: {self.device}")
             self._apply_autosave_interval()
-            self.canvas.pressure_size, self.canvas.pressure_opacity = self.prefs.pressure_size, self.prefs.pressure_opacity
+            self.tools.pressure_size, self.tools.pressure_opacity = self.prefs.pressure_size, self.prefs.pressure_opacity
             self._save_prefs()
 
     def _save_prefs(self) -> None:
-        self.prefs.brush_size = self.canvas.brush_size
+        self.prefs.brush_size = self.tools.size
         try:
             self.prefs.save()
         except OSError as e:

@@ -28,7 +28,7 @@ class ModelPicking:
                 self.project.set_model(family)
         finally:
             self._picking = False
-        if self.project is not None and self.live_on:
+        if self.project is not None and self.live.on:
             self._recolor_after_switch()
 
     def _recolor_after_switch(self) -> None:

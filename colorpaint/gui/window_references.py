@@ -50,7 +50,7 @@ class ReferenceWork:
     def _on_references(self) -> None:
         p = self.project
         self.references_panel.refresh(p.references if p else None, p.references.image if p else None)
-        if p is not None and self.live_on and p.current_frame is not None and p.current_frame.result is not None:
+        if p is not None and self.live.on and p.current_frame is not None and p.current_frame.result is not None:
             self._schedule_live()
 
     # ---------------------------------------------------------------- where references matched

@@ -1,12 +1,13 @@
 """The tool the artist holds and when Live colorizes, without a window: the brush keeps to its
 ranges and tells whoever shows it; a burst of strokes makes one Live colorize of the final
-hints, nothing is colorized while Live is off, and a newer request supersedes an older one."""
+hints, nothing is colorized while Live is off, and a newer request supersedes an older one
+(the one latest-wins rule that the region overlay follows too)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from colorpaint.app.live import LiveScheduler
+from colorpaint.app.live import LatestWins, LiveScheduler
 from colorpaint.app.tools import TOOLS, ToolState
 
 
@@ -191,3 +192,58 @@ def test_cancel_drops_the_waiting_colorize_and_stops_the_running_one():
     assert w.started[0].cancelled and not w.live.waiting
     w.finish()
     assert w.landed == [] and len(w.started) == 1 and not w.live.colorizing
+
+
+# ---------------------------------------------------------------------------- latest request wins
+def test_latest_wins_runs_one_waits_one_and_starts_only_the_newest():
+    """The rule on its own, as the region overlay's runner uses it: jobs end when the
+    runner says so, and each request's ``done`` runs before the next job starts."""
+    latest, started, log = LatestWins(), [], []
+
+    def request(name):
+        def start():
+            log.append(f"start {name}")
+            started.append(_Job(name))
+            return started[-1]
+        latest.submit(start, done=lambda: log.append(f"done {name}"))
+
+    assert not latest.busy and not latest.waiting
+    latest.job_done()  # a stray end with nothing running changes nothing
+    assert not latest.busy and log == []
+    request("a")
+    assert latest.busy and not latest.waiting and log == ["start a"]
+    request("b")
+    request("c")  # replaces b unstarted: b never starts and its done never runs
+    assert started[0].cancelled and latest.waiting and log == ["start a"]
+    latest.job_done()
+    assert log == ["start a", "done a", "start c"] and latest.busy and not latest.waiting
+    assert not started[1].cancelled
+    latest.job_done()
+    assert log[-1] == "done c" and not latest.busy
+    request("d")
+    request("e")
+    latest.cancel()  # the one waiting is dropped, the running one told to stop
+    assert started[2].cancelled and not latest.waiting and latest.busy
+    latest.job_done()
+    assert log[-2:] == ["start d", "done d"] and not latest.busy and len(started) == 3
+
+
+def test_a_request_made_when_a_job_ends_is_the_newest_and_never_runs_beside_another():
+    """A ``done`` may itself request (a widget refreshing when its job ends): that request
+    is newer than the one waiting, so it replaces it and starts when ``done`` returns."""
+    latest, started = LatestWins(), []
+
+    def start(name):
+        started.append(_Job(name))
+        return started[-1]
+
+    latest.submit(lambda: start("a"), done=lambda: latest.submit(lambda: start("from done")))
+    latest.submit(lambda: start("b"))
+    latest.job_done()
+    assert [j.hints for j in started] == ["a", "from done"] and latest.busy and not latest.waiting
+    latest.job_done()
+    assert not latest.busy and len(started) == 2
+
+
+def test_live_keeps_the_same_rule():
+    assert issubclass(LiveScheduler, LatestWins)
