@@ -181,7 +181,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
     def _on_hints_changed(self, frame, rect) -> None:
         if frame is self.project.current_frame:
             self.canvas.set_hints(self.project.hints(frame), rect)
-            self._schedule_live()
+            self.schedule_live()
 
     def _on_result_changed(self, frame) -> None:
         if frame is self.project.current_frame:
@@ -350,7 +350,7 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         if arm:
             QTimer.singleShot(0, self._run_live)
 
-    def _schedule_live(self) -> None:
+    def schedule_live(self) -> None:
         """A change Live follows: with Live on, colorize at the next turn of the event loop
         (the changes made until then ride along)."""
         if self.live.changed():

@@ -311,7 +311,7 @@ class RegionTools(QObject):
             self.update_overlay()
             self._hover_reset()
         if self.win.live.on:
-            self.win._schedule_live()
+            self.win.schedule_live()
         else:
             f = self.project.current_frame if self.project else None
             if f is not None and f.result is not None:
@@ -322,7 +322,7 @@ class RegionTools(QObject):
         if self.locked and project.palette.saved:
             self.win.set_color(self.win.brush_wish)  # the nearest of the new colors to the one the artist chose
             if self.win.live.on:
-                self.win._schedule_live()  # the canvas snaps to the new palette now, not at the next Colorize
+                self.win.schedule_live()  # the canvas snaps to the new palette now, not at the next Colorize
 
     def _on_frame(self) -> None:
         self.labels, self.region_count = None, 0

@@ -40,7 +40,7 @@ class ModelPicking:
         if f is None:
             return
         if f.result is None:
-            self._schedule_live()
+            self.schedule_live()
         elif f.key or f.corrected:
             what = "key frame" if f.key else "corrected frame"
             self.statusBar().showMessage(f"This {what} keeps its colors; Colorize uses the new model when you ask", 8000)

@@ -51,7 +51,7 @@ class ReferenceWork:
         p = self.project
         self.references_panel.refresh(p.references if p else None, p.references.image if p else None)
         if p is not None and self.live.on and p.current_frame is not None and p.current_frame.result is not None:
-            self._schedule_live()
+            self.schedule_live()
 
     # ---------------------------------------------------------------- where references matched
     def _keep_reference_report(self, frame_id: str, res) -> None:
