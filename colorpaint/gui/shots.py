@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QImage
 
+from ..app.carried import CarriedMaps, overlay_for
 from ..app.requests import shot_model, shot_options
 from ..app.shot_run import ShotRun, colorize_shot_job
 from ..core.imageio import ImageError
@@ -58,6 +59,8 @@ class ShotController(QObject):
         pn.colorize_shot_button.clicked.connect(self.colorize_shot)
         pn.cancel_shot_button.clicked.connect(self.cancel)
         pn.onion_toggle.toggled.connect(lambda on: self._update_onion())
+        pn.carried_toggle.toggled.connect(lambda on: self._update_onion())
+        self.carried = CarriedMaps()  # frame id -> where its colors came from, for the Carried tint
         pn.mark_key_button.setDefaultAction(win.act_key)
         pn.mark_corrected_button.setDefaultAction(win.act_corrected)
         pn.mark_key_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -150,7 +153,7 @@ class ShotController(QObject):
             return
         self.panel.update_cell(i, self._cell(i, frame))
         self._show_thumb(i, frame)
-        if i == self.project.current[1] - 1:
+        if i in (self.project.current[1] - 1, self.project.current[1]):  # the onion skin, or this frame's Carried tint
             self._update_onion()
 
     def update_model_label(self) -> None:
@@ -202,7 +205,7 @@ class ShotController(QObject):
         if self.project is not None:
             self.project.set_setting("drift_threshold", float(t))
 
-    # ------------------------------------------------------------------ onion skin
+    # ------------------------------------------------------------------ onion skin, Carried tint
     def _update_onion(self) -> None:
         p = self.project
         rgb = None
@@ -214,6 +217,8 @@ class ShotController(QObject):
                 except ImageError:
                     rgb = None
         self.win.canvas.set_underlay(rgb)
+        on = p is not None and self.panel.carried_toggle.isChecked()
+        self.win.canvas.set_overlay("carried", overlay_for(p, p.current_frame, self.carried) if on else None)
 
     # ------------------------------------------------------------------ thumbnails
     @staticmethod
@@ -438,7 +443,11 @@ class ShotController(QObject):
             return
         self.panel.set_progress(prog.fraction, prog.message or "")
         # into the project: the canvas follows if the artist is looking at this frame
-        run.take(prog, self.threshold() if run.project is self.project else None)
+        f = run.take(prog, self.threshold() if run.project is self.project else None)
+        if f is not None and f.result is not None:
+            self.carried.take(f.id, getattr(prog, "confidence", None), f.result.rev)
+            if run.project is self.project and f is self.project.current_frame:
+                self._update_onion()
 
     def _on_failed(self, e: BaseException) -> None:
         known = isinstance(e, (WeightsError, ImageError, ValueError, KeyError, RuntimeError, OSError))

@@ -219,6 +219,9 @@ class TimelinePanel(QWidget):
         self.fps_spin.valueChanged.connect(self._fps_edited)
         self.onion_toggle = button("Onion", "onionToggle", "Onion skin: the previous frame's colors faintly under this frame", True,
                                    QToolButton)
+        self.carried_toggle = button("Carried", "carriedToggle", "After Colorize shot: each shape tinted green where its colors were "
+                                     "carried from the key or previous frame, orange where the network chose them (look there first)",
+                                     True, QToolButton)
         self.position_label = QLabel("–", self)
         self.position_label.setObjectName("timelinePosition")
         self.position_label.setMinimumWidth(64)
@@ -265,7 +268,8 @@ class TimelinePanel(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(4, 2, 4, 0)
         top.setSpacing(3)
-        for w in (self.import_button, self.shot_picker, self.play_button, self.position_label, self.fps_spin, self.onion_toggle):
+        for w in (self.import_button, self.shot_picker, self.play_button, self.position_label, self.fps_spin, self.onion_toggle,
+                  self.carried_toggle):
             top.addWidget(w)
         top.addSpacing(10)
         for w in (self.mark_key_button, self.mark_corrected_button, self.colorize_shot_button, self.steady_spin, self.cancel_shot_button,
@@ -328,7 +332,7 @@ class TimelinePanel(QWidget):
         self.strip.set_cells(cells)
         self.set_current(current)
         for w in (self.play_button, self.mark_key_button, self.mark_corrected_button, self.colorize_shot_button, self.export_button,
-                  self.onion_toggle, self.review_button):
+                  self.onion_toggle, self.carried_toggle, self.review_button):
             w.setEnabled(bool(cells))
         if not cells:
             self.play_button.setChecked(False)

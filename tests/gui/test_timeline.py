@@ -331,3 +331,38 @@ def test_cli_sequence_and_window_give_the_same_frames(qtbot, tmp_path, shot_fold
         assert np.array_equal(got, f.result.composite), f.name
     assert not np.array_equal(shot.frames[4].result.composite, shot.frames[3].result.composite)
     win.close()
+
+
+def test_carried_tint_shows_where_the_shot_s_colors_came_from(shot_window, qtbot):
+    """After Colorize shot from a colored key, Carried tints a frame's shapes: the still box
+    carried green from the key; the key itself, and a frame colorized again by hand, have
+    no tint (nothing of theirs was carried)."""
+    from colorpaint.app.carried import CARRIED
+
+    win, tl, p = shot_window, shot_window.timeline, shot_window.project
+    shot = p.shots[0]
+    key = np.full((96, 128, 3), 255, np.uint8)
+    key[16:79, 86:119] = (40, 160, 220)  # the box, blue
+    cv2.circle(key, (36, 48), 20, (230, 90, 40), -1)  # the circle, orange
+    key = np.minimum(key, draw_frame(0))
+    p.set_current(0, 0)
+    p.apply_result(FrameResult(key, key, "lineart", "artist", 0.0, "cpu", p.new_rev()), shot.frames[0])
+    click(qtbot, tl.mark_key_button)
+    click(qtbot, tl.findChild(QPushButton, "colorizeShotButton"))
+    qtbot.waitUntil(lambda: not win.shots.busy, timeout=60000)
+    p.set_current(0, 3)
+    click(qtbot, tl.findChild(QToolButton, "carriedToggle"))
+    ov = win.canvas.overlay("carried")
+    assert ov is not None
+    rgba = ov[0]
+    assert np.abs(rgba[48, 100, :3].astype(int) - CARRIED).max() <= 3 and rgba[48, 100, 3] > 0  # inside the still box
+    assert rgba[14, 100, 3] == 0  # on the box's line: no tint
+    p.set_current(0, 0)  # the key: nothing carried
+    qtbot.waitUntil(lambda: win.canvas.overlay("carried") is None, timeout=2000)
+    p.set_current(0, 3)
+    assert win.canvas.overlay("carried") is not None
+    win.colorize()  # colorized again by hand: the shot's map no longer describes it
+    frame = shot.frames[3]
+    rev = frame.result.rev
+    qtbot.waitUntil(lambda: frame.result.rev != rev and not win.colorizing, timeout=60000)
+    assert win.canvas.overlay("carried") is None
