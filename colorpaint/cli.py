@@ -157,12 +157,12 @@ def cmd_colorize(args) -> int:
                        else flatten(img, res, hints, palette, gap=args.gap, ink=ink))
             for line in (res.references.messages if res.references is not None else ()):
                 print(f"colorpaint-cli: {src}: {line}", file=sys.stderr)
-            if res.note:
-                print(f"colorpaint-cli: {src}: {res.note}", file=sys.stderr)
             dst = save_image(dst, rgb)
             written[_name_key(dst.name)] = src
             used = "" if res.references is None else f", {int(res.references.matched[1:].sum())}/{len(res.references.source) - 1} regions from references"
             print(f"{src} -> {dst} ({res.kind}, {res.seconds * 1000:.0f} ms on {res.device}{used})")
+            if res.note:  # information, not an error: stdout
+                print(f"  {res.note}")
         except (ImageError, WeightsError, ValueError) as e:
             print(f"colorpaint-cli: error: {e}", file=sys.stderr)
             status = EXIT_BAD_INPUT

@@ -150,4 +150,5 @@ def test_a_frame_left_gray_says_why_and_what_colors_it(session, tmp_path, capsys
     save_image(tmp_path / "frame.png", gray)
     assert cli.main(["colorize", str(tmp_path / "frame.png"), "-o", str(tmp_path / "out"), "--model", "auto",
                      "--input-kind", "gray", "--device", "cpu"]) == 0
-    assert "left gray" in capsys.readouterr().err
+    out = capsys.readouterr()
+    assert "left gray" in out.out and not out.err
