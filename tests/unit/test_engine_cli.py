@@ -143,7 +143,9 @@ def test_cli_models_lists_all(capsys, tmp_path, monkeypatch, weights):
     assert cli.main(["models"]) == 0
     text = capsys.readouterr().out
     assert "auto: Episode 4" in text and "fine-tuned" in text
-    assert "train them: colorpaint-train --model camizan" in text
+    monkeypatch.setattr(registry, "RESOURCES", tmp_path / "none")  # no bundled files at all
+    assert cli.main(["models"]) == 0
+    assert "train them: colorpaint-train --model camizan" in capsys.readouterr().out
 
 
 def test_cli_sequence_and_evaluate(tmp_path, weights):

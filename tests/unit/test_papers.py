@@ -212,14 +212,17 @@ def test_even_mix_trains_camizan(tmp_path):
     assert any("even mix over" in str(m) and str(live) in str(m) for m in logs)
 
 
-def test_camizan_fits_25_mb_and_says_it_has_no_bundled_weights():
+def test_camizan_fits_25_mb_is_bundled_and_a_family_without_weights_says_how_to_train(tmp_path, monkeypatch):
     from colorpaint.engine.session import Session
     from colorpaint.engine.weights import WeightsError
 
     net = registry.build("camizan")
     assert sum(p.numel() * p.element_size() for p in net.parameters()) < 25e6
     spec = registry.spec("camizan")
-    assert "camizan" in registry.names() and not spec.default_weights.exists()
+    assert "camizan" in registry.names() and spec.default_weights.exists()
+    assert spec.default_weights.stat().st_size < 25e6
+    Session(device="cpu").get("camizan")  # the bundled ResNet34-U-Net loads
+    monkeypatch.setattr(registry, "RESOURCES", tmp_path)  # a family whose file is not there
     with pytest.raises(WeightsError) as e:
         Session(device="cpu").get("camizan")
     assert "no bundled weights" in str(e.value) and "colorpaint-train --model camizan" in str(e.value)
