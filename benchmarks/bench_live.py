@@ -51,8 +51,9 @@ def start_hog(n: int):
     """``n`` processes that keep a core busy each until the returned stop() is called."""
     import multiprocessing as mp
 
-    stop = mp.Event()
-    procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(n)]
+    ctx = mp.get_context("spawn")  # fresh interpreters: nothing of Qt or torch is forked
+    stop = ctx.Event()
+    procs = [ctx.Process(target=_spin, args=(stop,), daemon=True) for _ in range(n)]
     for p in procs:
         p.start()
 
