@@ -16,6 +16,28 @@ TOOLS = ("brush", "erase", "eyedropper", "fill")
 RGB = tuple[int, int, int]
 
 
+class Checked:
+    """A declared value of a :class:`ToolState`: ``rule(new, current)`` keeps what is set in
+    range (or raises), and a real change is announced on ``events.<name>`` with ``value=``."""
+
+    def __init__(self, rule) -> None:
+        self.rule = rule
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else getattr(obj, self.slot)
+
+    def __set__(self, obj, value) -> None:
+        old = getattr(obj, self.slot, None)
+        new = self.rule(value, old)
+        if new != old:
+            setattr(obj, self.slot, new)
+            if hasattr(obj, "events"):
+                getattr(obj.events, self.name)(value=new)
+
+
 class ToolState:
     """The current tool and brush. Values are kept in range when set: ``size`` (brush
     diameter, image px) within [MIN_SIZE, MAX_SIZE], ``opacity`` within 0..1, ``color`` an
@@ -28,60 +50,18 @@ class ToolState:
     ``pressure``: the callback gets ``value=`` the new value (for ``pressure``: the pair
     (pressure_size, pressure_opacity)); it is called only when the value really changed."""
 
+    tool = Checked(lambda name, old: _known_tool(name))
+    color = Checked(lambda color, old: _rgb(color))
+    size = Checked(lambda size, old: _size(size, 12.0 if old is None else old))
+    opacity = Checked(lambda v, old: _unit(v, 1.0 if old is None else old))
+
     def __init__(self, tool: str = "brush", color=(230, 60, 60), size: float = 12.0, opacity: float = 1.0,
                  pressure_size: bool = True, pressure_opacity: bool = False) -> None:
+        self.tool, self.color, self.size, self.opacity = tool, color, size, opacity  # checked, before anyone listens
         self.events = EmitterGroup("tool", "color", "size", "opacity", "pressure")
-        self._tool = _known_tool(tool)
-        self._color = _rgb(color)
-        self._size = _size(size, 12.0)
-        self._opacity = _unit(opacity, 1.0)
         self._pressure = (bool(pressure_size), bool(pressure_opacity))
 
     # ------------------------------------------------------------------ values
-    @property
-    def tool(self) -> str:
-        return self._tool
-
-    @tool.setter
-    def tool(self, name: str) -> None:
-        name = _known_tool(name)
-        if name != self._tool:
-            self._tool = name
-            self.events.tool(value=name)
-
-    @property
-    def color(self) -> RGB:
-        return self._color
-
-    @color.setter
-    def color(self, color) -> None:
-        c = _rgb(color)
-        if c != self._color:
-            self._color = c
-            self.events.color(value=c)
-
-    @property
-    def size(self) -> float:
-        return self._size
-
-    @size.setter
-    def size(self, size: float) -> None:
-        s = _size(size, self._size)
-        if s != self._size:
-            self._size = s
-            self.events.size(value=s)
-
-    @property
-    def opacity(self) -> float:
-        return self._opacity
-
-    @opacity.setter
-    def opacity(self, opacity: float) -> None:
-        o = _unit(opacity, self._opacity)
-        if o != self._opacity:
-            self._opacity = o
-            self.events.opacity(value=o)
-
     @property
     def pressure_size(self) -> bool:
         return self._pressure[0]
