@@ -17,10 +17,13 @@ from .jobs import CancelToken, Progress, run
 from .pipeline import ColorizeRequest, colorize
 
 PREVIEW_SIDE = 512
+PREVIEW_WORK = 128  # px: the network's working size for the quick pass (the full pass keeps the request's)
 
 
 def preview_request(req: ColorizeRequest, side: int = PREVIEW_SIDE) -> ColorizeRequest | None:
-    """``req`` on the page scaled to ``side`` (long side), or None when the page is small."""
+    """``req`` on the page scaled to ``side`` (long side), with the network at
+    :data:`PREVIEW_WORK` px (a quarter of the default's pixels: the network and the hints'
+    spreading are most of the quick pass), or None when the page is small."""
     h, w = req.image.shape[:2]
     if max(h, w) <= side * 1.5:
         return None
@@ -30,6 +33,7 @@ def preview_request(req: ColorizeRequest, side: int = PREVIEW_SIDE) -> ColorizeR
 
     hints = resize_hints(req.hints, size[1], size[0]) if req.hints is not None else None
     return replace(req, image=cv2.resize(req.image, size, interpolation=cv2.INTER_AREA), hints=hints,
+                   work_size=min(req.work_size, PREVIEW_WORK),
                    prev=None if req.prev is None else cv2.resize(req.prev, size, interpolation=cv2.INTER_AREA),
                    prev_image=None if req.prev_image is None else cv2.resize(req.prev_image, size, interpolation=cv2.INTER_AREA))
 
