@@ -195,10 +195,13 @@ def _read(path: Path) -> tuple[dict, int]:
             if len(head) < 8:
                 raise WeightsError(f"{path}: not a safetensors weights file (too short)")
             (n,) = struct.unpack("<Q", head)
-            if n <= 0 or n > 100_000_000 or n > path.stat().st_size - 8:
+            # the size of the file we opened, not of whatever sits at the path now: a save
+            # renamed over it meanwhile must not make a sound file look corrupt
+            size = os.fstat(fh.fileno()).st_size
+            if n <= 0 or n > 100_000_000 or n > size - 8:
                 raise WeightsError(f"{path}: not a safetensors weights file (bad header)")
             header = json.loads(fh.read(n))
-            data_len = path.stat().st_size - 8 - n
+            data_len = size - 8 - n
     except WeightsError:
         raise
     # a crafted header can be any JSON (a list, deep nesting, ...): every failure is one line
