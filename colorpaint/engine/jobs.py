@@ -34,7 +34,7 @@ class CancelToken:
 class Progress:
     fraction: float  # 0..1
     message: str = ""
-    preview: Any = None  # optional HxWx3 uint8 RGB preview
+    preview: Any = None  # optional uint8 RGB preview of the color layer (may be smaller than the frame)
     index: int | None = None  # frame index, for sequence jobs
     result: Any = None  # a finished frame, for sequence jobs
     frame: Any = None  # that frame's ColorizeResult (color layer, kind, model), for sequence jobs

@@ -2,8 +2,9 @@
 
 At 2048² most of a colorize is full-size work (upsampling, region rules); the network
 itself runs at the working size either way. So :func:`colorize_progressive` first runs the
-same request on the page scaled to ``preview_side`` (long side), yields that color layer
-scaled back up as a :class:`~colorpaint.engine.jobs.Progress` preview, and then returns
+same request on the page scaled to ``preview_side`` (long side), yields that small color
+layer as a :class:`~colorpaint.engine.jobs.Progress` preview (a view scales it up to the
+page: copying it to 2048² first cost more than the pass itself), and then returns
 the full-size result, which replaces it. Pages no larger than 1.5x ``preview_side`` go
 straight to the full-size pass. Qt-free.
 """
@@ -39,13 +40,12 @@ def preview_request(req: ColorizeRequest, side: int = PREVIEW_SIDE) -> ColorizeR
 
 
 def colorize_progressive(session, req: ColorizeRequest, cancel: CancelToken | None = None, side: int = PREVIEW_SIDE):
-    """Job: a small pass shown as a preview (``Progress.preview``: HxWx3 uint8 RGB color
-    layer at the page's size), then the full-size result."""
+    """Job: a small pass shown as a preview (``Progress.preview``: hxwx3 uint8 RGB color
+    layer of the page scaled to ``side``, same aspect), then the full-size result."""
     cancel = cancel or CancelToken()
     small = preview_request(req, side)
     if small is not None:
         res = run(colorize(session, small, cancel), cancel)
         cancel.check()
-        h, w = req.image.shape[:2]
-        yield Progress(0.3, "preview", preview=cv2.resize(res.color, (w, h), interpolation=cv2.INTER_LINEAR), frame=res)
+        yield Progress(0.3, "preview", preview=res.color, frame=res)
     return (yield from colorize(session, req, cancel))

@@ -27,8 +27,10 @@ class _Mipmaps:
     """Pre-shrunk copies of a QImage (1/2, 1/4, ...) so zoomed-out views of big frames
     repaint fast and without aliasing. Built lazily, per level."""
 
-    def __init__(self, image: QImage | None) -> None:
+    def __init__(self, image: QImage | None, full_width: int | None = None) -> None:
         self.image = image
+        # an image smaller than what it stands for (a quick preview) is drawn scaled up
+        self.full_width = full_width if full_width and image is not None else (image.width() if image is not None else 0)
         self._levels: dict[int, QImage] = {}
 
     def invalidate(self) -> None:
@@ -37,7 +39,11 @@ class _Mipmaps:
 
     def for_zoom(self, zoom: float) -> tuple[QImage | None, float]:
         """(image, its scale relative to full size) suited to drawing at ``zoom``."""
-        if self.image is None or zoom >= 0.75:
+        if self.image is None:
+            return None, 1.0
+        if self.full_width != self.image.width():  # already small: drawn as it is, scaled
+            return self.image, self.image.width() / max(1, self.full_width)
+        if zoom >= 0.75:
             return self.image, 1.0
         level = min(5, int(math.floor(math.log2(0.75 / zoom))) + 1)
         if level not in self._levels:
@@ -208,10 +214,13 @@ class HintCanvas(PenInput, QGraphicsView):
         self.item.update()
 
     def set_color_layer(self, color: np.ndarray | None, kind: str | None = None) -> None:
-        """The color layer: ``HxWx3 uint8 RGB`` or None (the source alone)."""
+        """The color layer: ``HxWx3 uint8 RGB`` or None (the source alone). A layer smaller
+        than the frame (a large page's quick preview) is drawn scaled up to the frame, so the
+        first colors of a big page cost a small image's paint, not a full-size copy."""
         if kind:
             self.item.kind = kind
-        self.item.color = _Mipmaps(rgb_to_qimage(color) if color is not None else None)
+        small = color is not None and self.item.w and color.shape[1] < self.item.w
+        self.item.color = _Mipmaps(rgb_to_qimage(color) if color is not None else None, self.item.w if small else None)
         self.item.update()
 
     def set_hints(self, hints: np.ndarray, rect: tuple[int, int, int, int] | None = None) -> None:

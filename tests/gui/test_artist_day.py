@@ -233,8 +233,41 @@ def test_a_large_page_shows_a_quick_preview_before_the_full_colors(window, qtbot
     frame = window.project.current_frame
     window.colorize()
     qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
-    assert len([s for s in shown if s == (1200, 1600, 3)]) >= 2  # the preview, then the full result
+    # the preview first, small (the canvas scales it up to the page), then the full result
+    assert shown[0] is not None and shown[0][:2] == (384, 512) and shown[-1] == (1200, 1600, 3)
+    item = window.canvas.item
+    assert (item.w, item.h) == (1600, 1200) and item.color.image.width() == 1600 and item.color.full_width == 1600
     assert window.project.history.texts()[-1].startswith("Colorize")  # only the full result is kept
+
+
+def test_a_small_preview_layer_covers_the_whole_page(qtbot):
+    """The quick preview of a big page arrives small; on screen it covers the page edge to
+    edge (not a corner of it), under the full-resolution lines, at any zoom."""
+    from colorpaint.gui.canvas import HintCanvas
+
+    c = HintCanvas()
+    qtbot.addWidget(c)
+    c.resize(500, 400)
+    page = np.full((600, 800, 3), 255, np.uint8)
+    page[:, 398:402] = 0  # one thin line down the middle
+    c.show_frame(page, None, kind="lineart")
+    c.show()
+    c.set_color_layer(np.full((150, 200, 3), (200, 40, 40), np.uint8), "lineart")  # a quarter of the page's size
+    for zoom in (None, 2.0):
+        if zoom is None:
+            c.fit()
+        else:
+            c.zoom_at(zoom / c.zoom)
+        img = c.viewport().grab().toImage()
+        for sx, sy in ((5, 5), (795, 595), (200, 300), (600, 300)):
+            pt = c.mapFromScene(sx, sy)
+            if 0 <= pt.x() < img.width() and 0 <= pt.y() < img.height():
+                px = img.pixelColor(pt.x(), pt.y())
+                assert max(abs(px.red() - 200), abs(px.green() - 40), abs(px.blue() - 40)) <= 3, (zoom, sx, sy, px.getRgb())
+    c.fit()
+    img = c.viewport().grab().toImage()
+    pt = c.mapFromScene(400, 300)
+    assert img.pixelColor(pt.x(), pt.y()).red() < 60  # the line is drawn at full resolution over it
 
 
 def test_a_gray_frame_left_gray_says_so_in_the_status_bar(window, qtbot, tmp_path):
