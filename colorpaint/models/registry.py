@@ -248,7 +248,7 @@ _declare(
     inputs=("luminance", "previous frame", "hints"),
     default_config={"ngf": 32, "n_res": 8, "use_hints": True, "warp_prev": True},
     tiny_config={"ngf": 4, "n_res": 2, "use_hints": True, "warp_prev": True},
-    limits={"ngf": Int(1, 256), "n_res": Int(1, 64), "use_hints": Bool(), "warp_prev": Bool()},
+    limits={"ngf": Int(1, 256), "n_res": Int(1, 64), "use_hints": Bool(), "warp_prev": Bool(), "prev_confidence": Bool()},
 )
 
 
