@@ -20,8 +20,25 @@ class Command(ABC):
     def undo(self, project) -> None: ...
 
 
+class Swap(Command):
+    """A command that sets one value of the project: redo puts ``after`` in place, undo puts
+    ``before`` back, both through the one setter :meth:`put`."""
+
+    before: object
+    after: object
+
+    @abstractmethod
+    def put(self, project, value) -> None: ...
+
+    def redo(self, project) -> None:
+        self.put(project, self.after)
+
+    def undo(self, project) -> None:
+        self.put(project, self.before)
+
+
 @dataclass
-class SetStrokes(Command):
+class SetStrokes(Swap):
     """Replace a frame's strokes (add stroke, erase, fill and clear hints are all this)."""
 
     frame_id: str
@@ -29,15 +46,14 @@ class SetStrokes(Command):
     after: tuple
     text: str = "Hints"
 
-    def redo(self, project) -> None:
-        project._set_strokes(self.frame_id, self.after, appended=len(self.after) == len(self.before) + 1 and self.after[:-1] == self.before)
-
-    def undo(self, project) -> None:
-        project._set_strokes(self.frame_id, self.before)
+    def put(self, project, value) -> None:
+        # redoing one stroke added at the end: the project repaints only that stroke's rectangle
+        appended = value is self.after and len(self.after) == len(self.before) + 1 and self.after[:-1] == self.before
+        project._set_strokes(self.frame_id, value, appended=appended)
 
 
 @dataclass
-class SetResult(Command):
+class SetResult(Swap):
     """Replace a frame's color result (``FrameResult`` or None)."""
 
     frame_id: str
@@ -45,11 +61,8 @@ class SetResult(Command):
     after: object
     text: str = "Colorize"
 
-    def redo(self, project) -> None:
-        project._set_result(self.frame_id, self.after)
-
-    def undo(self, project) -> None:
-        project._set_result(self.frame_id, self.before)
+    def put(self, project, value) -> None:
+        project._set_result(self.frame_id, value)
 
 
 @dataclass
@@ -69,32 +82,35 @@ class Batch(Command):
 
 
 @dataclass
-class RemoveShot(Command):
+class RemoveShot(Swap):
     """Take shot ``index`` (its frames, hints and results) out of the project; undo puts it back."""
 
     index: int
     shot: object
     text: str = "Delete shot"
 
-    def redo(self, project) -> None:
-        project._remove_shot(self.index)
+    # before: the shot in its place; after: no shot there
+    before = property(lambda self: self.shot)
+    after = None
 
-    def undo(self, project) -> None:
-        project._insert_shot(self.index, self.shot)
+    def put(self, project, shot) -> None:
+        if shot is None:
+            project._remove_shot(self.index)
+        else:
+            project._insert_shot(self.index, shot)
 
 
 @dataclass
-class RenameShot(Command):
+class RenameShot(Swap):
+    """Rename shot ``index`` from ``before`` to ``after``."""
+
     index: int
     before: str
     after: str
     text: str = "Rename shot"
 
-    def redo(self, project) -> None:
-        project._rename_shot(self.index, self.after)
-
-    def undo(self, project) -> None:
-        project._rename_shot(self.index, self.before)
+    def put(self, project, name) -> None:
+        project._rename_shot(self.index, name)
 
 
 class History:
