@@ -121,6 +121,21 @@ class Objective:
         has = (hints[:, 3].flatten(1).amax(1) > 0).float()
         return 1.0 + (scale - 1.0) * has
 
+    def add_de00(self, loss, out: dict, terms: dict, distances):
+        """``loss`` plus the CIEDE2000 term, weighted by cfg "de00_weight" (the family's
+        :attr:`de00_weight` otherwise); with a weight of 0 or less, ``loss`` as it is.
+        ``distances()`` gives the term's :func:`de00` values (called only when weighted);
+        their sum is weighted, ``out["de00"]`` logs their mean and ``terms["de00"]`` the
+        weighted sum."""
+        w_de = self.cfg.get("de00_weight", self.de00_weight)
+        if not w_de > 0:
+            return loss
+        parts = distances()
+        d = sum(parts[1:], parts[0])
+        out["de00"] = d.item() / len(parts)
+        terms["de00"] = w_de * d.item()
+        return loss + w_de * d
+
     @staticmethod
     def shares(out: dict, terms: dict) -> dict:
         """Add each loss term's share of the loss to ``out`` as ``share_<name>``: its weighted
@@ -176,17 +191,15 @@ class AutoObjective(Objective):
         loss = ce + plain + 10 * l1
         out = {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": l1.item()}
         terms = {"ce": ce.item(), "plain_ce": plain.item(), "l1_L": 10 * l1.item()}
-        w_de = self.cfg.get("de00_weight", self.de00_weight)
-        if w_de > 0:
+
+        def decoded():
             # CIEDE2000 of the decoded (annealed-mean) colors: where the classes are unsure,
             # a muted color is closer to the truth than a confident wrong hue
             T = net.temperature
             L_out = torch.tanh(Lp) * lineart + b["target"][:, :1] * (1 - lineart)
             lab = torch.cat([L_out, net.annealed_mean(la, net.a_bins, T), net.annealed_mean(lb, net.b_bins, T)], 1)
-            d = de00(lab, b["target"])
-            loss = loss + w_de * d
-            out["de00"] = d.item()
-            terms["de00"] = w_de * d.item()
+            return [de00(lab, b["target"])]
+        loss = self.add_de00(loss, out, terms, decoded)
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
 
@@ -300,12 +313,7 @@ class HistogramObjective(Objective):
             loss = ce + self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
             out.update(l1=l1.item(), adv=adv.item(), d=d_loss.item())
             terms.update(l1=self.cfg.get("l1_weight", 100.0) * l1.item(), adv=adv_w * adv.item())
-        w_de = self.cfg.get("de00_weight", self.de00_weight)
-        if w_de > 0:
-            d = de00(fake, b["target"], self.de00_weights(b["hints"]))
-            loss = loss + w_de * d
-            out["de00"] = d.item()
-            terms["de00"] = w_de * d.item()
+        loss = self.add_de00(loss, out, terms, lambda: [de00(fake, b["target"], self.de00_weights(b["hints"]))])
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
 
@@ -337,13 +345,11 @@ class ColorApplyObjective(Objective):
         loss = loss_applier + loss_gen + loss_color
         out = {"applier": loss_applier.item(), "coloring": loss_gen.item(), "color": loss_color.item()}
         terms = dict(out)
-        w_de = self.cfg.get("de00_weight", self.de00_weight)
-        if w_de > 0:
+
+        def distances():
             wh = self.de00_weights(b["hints"])
-            d = de00(applied_gt, gt, wh) + de00(prop, gt) + de00(applied_p, gt, wh)
-            loss = loss + w_de * d
-            out["de00"] = d.item() / 3
-            terms["de00"] = w_de * d.item()
+            return [de00(applied_gt, gt, wh), de00(prop, gt), de00(applied_p, gt, wh)]
+        loss = self.add_de00(loss, out, terms, distances)
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
 
@@ -400,12 +406,7 @@ class TemporalObjective(Objective):
         if self.vgg is not None:
             out.update(content=content.item(), style=style.item())
             terms.update(content=w.get("content_weight", 1.0) * content.item(), style=w.get("style_weight", 1000.0) * style.item())
-        w_de = w.get("de00_weight", self.de00_weight)
-        if w_de > 0:
-            d = de00(fake, b["target"], self.de00_weights(b["hints"]))
-            loss = loss + w_de * d
-            out["de00"] = d.item()
-            terms["de00"] = w_de * d.item()
+        loss = self.add_de00(loss, out, terms, lambda: [de00(fake, b["target"], self.de00_weights(b["hints"]))])
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
 
@@ -442,12 +443,7 @@ class CamizanObjective(Objective):
         loss = self.cfg.get("l1_weight", 100.0) * l1 + adv_w * adv
         out = {"l1": l1.item(), "adv": adv.item(), "d": d_loss.item()}
         terms = {"l1": self.cfg.get("l1_weight", 100.0) * l1.item(), "adv": adv_w * adv.item()}
-        w_de = self.cfg.get("de00_weight", self.de00_weight)
-        if w_de > 0:
-            d = de00(fake, b["target"])
-            loss = loss + w_de * d
-            out["de00"] = d.item()
-            terms["de00"] = w_de * d.item()
+        loss = self.add_de00(loss, out, terms, lambda: [de00(fake, b["target"])])
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
 
