@@ -139,19 +139,7 @@ def flat_from_previous(prev_image: np.ndarray, prev_result: np.ndarray, image: n
         from ..core.hints import resize_hints
 
         hints = resize_hints(hints, *g_cur.shape)
-        hm = (hints[..., 3] > 0) & (lc > 0)
-        if hm.any():
-            hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
-            hmed, hcount = region_median(lc[hm], hint_lab, n_c)
-            region[hcount > 0] = hmed[hcount > 0]
-    region = np.nan_to_num(region, nan=100.0)
-    idx = None
-    if palette:
-        region, idx = snap_regions(lc, region, palette)
-    full = fill_lines(lc)  # under the ink and in ink-sized pockets: the neighbouring flat color
-    flat = lab_to_rgb(paint_regions(full, region, rgb_to_lab(color)))
-    if idx is not None:
-        _exact_palette(flat, full, idx, palette)
+    flat, _, _ = _paint_flat(lc, n_c, region, color, hints, palette)
     share = float(matched[1:].mean()) if n_c else 1.0
     return multiply_lines(flat, g_cur), share
 
@@ -187,12 +175,28 @@ def flat_carried(image: np.ndarray, fill: np.ndarray, cover: np.ndarray, color: 
         from ..core.hints import resize_hints
 
         hints = ignore_slips(resize_hints(hints, *gray.shape), labels)
+    flat, full, hinted = _paint_flat(labels, n, region, color, hints, palette)
+    share[hinted] = 1.0
+    share[0] = 0.0
+    return multiply_lines(flat, gray), flat, share.astype(np.float32)[full]
+
+
+def _paint_flat(labels: np.ndarray, n: int, region: np.ndarray, color: np.ndarray, hints: np.ndarray | None,
+                palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The end of a flat frame whose regions already have colors: a region holding hints
+    takes their median instead (``region``, ``(n+1)x3`` Lab, changed in place), a region
+    with no color paper white, a palette snaps; then every pixel, lines and ink-sized pockets
+    too, takes its region's color. ``hints``: HxWx4 RGBA at the labels' size, or None;
+    ``color``: the network's colors, HxWx3 uint8 RGB. Returns (flat color layer HxWx3 uint8
+    RGB, the labels with the lines filled, which regions hold hints: (n+1,) bool)."""
+    hinted = np.zeros(n + 1, bool)
+    if hints is not None:
         hm = (hints[..., 3] > 0) & (labels > 0)
         if hm.any():
             hint_lab = rgb_to_lab(np.ascontiguousarray(hints[..., :3][hm])[None])[0]
             hmed, hcount = region_median(labels[hm], hint_lab, n)
-            region[hcount > 0] = hmed[hcount > 0]
-            share[hcount > 0] = 1.0
+            hinted = hcount > 0
+            region[hinted] = hmed[hinted]
     region = np.nan_to_num(region, nan=100.0)
     idx = None
     if palette:
@@ -201,5 +205,4 @@ def flat_carried(image: np.ndarray, fill: np.ndarray, cover: np.ndarray, color: 
     flat = lab_to_rgb(paint_regions(full, region, rgb_to_lab(color)))
     if idx is not None:
         _exact_palette(flat, full, idx, palette)
-    share[0] = 0.0
-    return multiply_lines(flat, gray), flat, share.astype(np.float32)[full]
+    return flat, full, hinted
