@@ -89,22 +89,35 @@ def read_video(path: str | Path, start: int = 0, stop: int | None = None, step: 
         raise ImageError(f"{path}: video has no frames" + (" in the requested range" if start or stop else ""))
 
 
-def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
-    """(names, frames) from a folder or a video. Frames are HxWx3 uint8 RGB."""
+def _frame_source(src: str | Path) -> tuple[Path, list[Path] | None]:
+    """``src`` checked as a source of frames: (src, its frame files in order) for a folder,
+    (src, None) for a video; anything else, or a folder without frames, raises ImageError."""
     src = Path(src)
     _stat(src)
     if src.is_dir():
         paths = list_frames(src)
         if not paths:
             raise ImageError(f"{src}: folder holds no image frames")
-        return [p.stem for p in paths], [load_image(p) for p in paths]
+        return src, paths
     if is_video(src):
-        names, frames = [], []
-        for i, f in read_video(src):
-            names.append(f"frame_{i:05d}")
-            frames.append(f)
-        return names, frames
+        return src, None
     raise ImageError(f"{src}: not a folder of frames or a video file")
+
+
+def _video_frame_name(i: int) -> str:
+    return f"frame_{i:05d}"
+
+
+def load_frames(src: str | Path) -> tuple[list[str], list[np.ndarray]]:
+    """(names, frames) from a folder or a video. Frames are HxWx3 uint8 RGB."""
+    src, paths = _frame_source(src)
+    if paths is not None:
+        return [p.stem for p in paths], [load_image(p) for p in paths]
+    names, frames = [], []
+    for i, f in read_video(src):
+        names.append(_video_frame_name(i))
+        frames.append(f)
+    return names, frames
 
 
 def write_video(path: str | Path, frames, fps: float = 24.0) -> Path:
@@ -321,14 +334,8 @@ class VideoFrames:
 def open_frames(src: str | Path):
     """(names, frames) like :func:`load_frames`, but frames load lazily: a folder's frame by
     frame (:class:`FolderFrames`), a video's as it is decoded (:class:`VideoFrames`)."""
-    src = Path(src)
-    _stat(src)
-    if src.is_dir():
-        paths = list_frames(src)
-        if not paths:
-            raise ImageError(f"{src}: folder holds no image frames")
+    src, paths = _frame_source(src)
+    if paths is not None:
         return [p.stem for p in paths], FolderFrames(paths)
-    if is_video(src):
-        frames = VideoFrames(src)
-        return [f"frame_{i:05d}" for i in range(len(frames))], frames
-    raise ImageError(f"{src}: not a folder of frames or a video file")
+    frames = VideoFrames(src)
+    return [_video_frame_name(i) for i in range(len(frames))], frames
