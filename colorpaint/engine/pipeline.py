@@ -33,7 +33,9 @@ class ColorizeRequest:
     """One colorization. Arrays: ``image`` HxWx3 uint8 RGB (line art or grayscale; a color
     image is reduced to its luminance), ``hints`` HxWx4 uint8 RGBA (alpha > 0 = hint, any
     size: scaled to the image), ``prev`` HxWx3 uint8 RGB previous colored frame and
-    ``prev_image`` that frame's own input (for flow warping)."""
+    ``prev_image`` that frame's own input (for flow warping); ``prev_conf`` HxW float32 in
+    [0, 1], how far each pixel of ``prev`` can be trusted (colors carried along flow: its
+    forward-backward consistency), for a network that takes it (``prev_confidence``)."""
 
     image: np.ndarray
     model: str = "auto"
@@ -46,6 +48,7 @@ class ColorizeRequest:
     weights: str | None = None
     options: dict = field(default_factory=dict)
     references: tuple | None = None  # engine.reference.Reference images whose colors the drawing takes
+    prev_conf: np.ndarray | None = None
 
 
 @dataclass
@@ -143,9 +146,11 @@ def _resize(a: np.ndarray, w: int, h: int) -> np.ndarray:
     return cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = True):
+def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = True, prev_confidence: bool = False):
     """Network inputs at the working resolution, as numpy arrays (channels first).
-    ``takes_hints=False``: the network ignores hints (``auto``), so they are not spread for it."""
+    ``takes_hints=False``: the network ignores hints (``auto``), so they are not spread for it.
+    ``prev_confidence``: the network reads the previous frame's fourth channel as
+    ``req.prev_conf`` (1 where none is given); else it is 1 wherever there is a previous frame."""
     img = req.image
     h, w = img.shape[:2]
     wh, ww, ph, pw = working_shape(h, w, req.work_size, multiple)
@@ -168,7 +173,12 @@ def prepare(req: ColorizeRequest, multiple: int, kind: str, takes_hints: bool = 
         from ..core.color import lab_to_net
 
         prev[:3] = np.pad(lab_to_net(rgb_to_lab(p)).transpose(2, 0, 1), ((0, 0),) + pad, mode="edge")
-        prev[3] = 1.0
+        if prev_confidence and req.prev_conf is not None:
+            c = req.prev_conf.astype(np.float32)
+            c = cv2.resize(c, (w, h), interpolation=cv2.INTER_AREA) if c.shape[:2] != (h, w) else c
+            prev[3] = np.pad(np.clip(_resize(c, ww, wh), 0, 1), pad, mode="edge")
+        else:
+            prev[3] = 1.0
     kind_v = np.array([[[[0.0 if kind == "lineart" else 1.0]]]], np.float32)
     return L, kind_v, hints, prev, (wh, ww)
 
@@ -522,7 +532,8 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
     takes_hints = registry.spec(loaded.name).takes_hints
     if req.prev is not None and not registry.spec(loaded.name).takes_previous_frame:
         req = replace(req, prev=None, prev_image=None)  # the network never sees it: nothing to warp
-    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints)
+    L, kind_v, hints, prev, size = prepare(req, loaded.multiple, kind, takes_hints=takes_hints,
+                                           prev_confidence=getattr(loaded.net, "prev_confidence", False))
     cancel.check()
     yield Progress(0.2, f"running {req.model} on {loaded.device_name}")
     with session.lock:

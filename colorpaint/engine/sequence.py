@@ -249,7 +249,8 @@ def colorize_sequence(session, frames: Sequence[np.ndarray], base: ColorizeReque
                 exact = np.where(held, 0.0, exact).astype(np.float32)
             # the network sees the carried colors, already on this frame (no second warp)
             cond = multiply_lines(c_fill, rgb_to_luma(cur_in))
-            req = replace(base, image=cur_in, hints=h, prev=cond, prev_image=None)
+            # with how far each carried pixel is trusted, for a network that takes it
+            req = replace(base, image=cur_in, hints=h, prev=cond, prev_image=None, prev_conf=cover)
             res = _run(colorize(session, req, cancel))
             if flat:  # one color per region, voted by the carried pixels
                 from .flat import flat_carried

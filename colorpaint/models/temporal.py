@@ -13,6 +13,11 @@ Deviations, and why:
 * Besides the previous frame's colors the generator also sees the artist's hints, and the
   engine can hand it the previous colors warped onto the current frame by dense optical
   flow (``warp_prev``), which keeps long shots from drifting.
+* ``prev_confidence``: the previous frame's fourth channel, a plain "there is a previous
+  frame" 1 in the paper's setting, then carries how far each of its pixels can be trusted
+  (the forward-backward consistency of the flow that carried it, 0 where it was
+  disoccluded or a hint decides): the network learns to copy where it is sure and to
+  fill where it is not. Same tensors; only what the channel holds changes.
 * Pretrained VGG19 weights cannot be had offline, so content and style losses use a VGG19
   state-dict the user supplies; without one, critic feature matching replaces them.
 """
@@ -28,10 +33,11 @@ from .blocks import ResBlock, conv
 class TemporalGenerator(nn.Module):
     net_multiple = 32
 
-    def __init__(self, ngf=32, n_res=8, use_hints=True, warp_prev=True):
+    def __init__(self, ngf=32, n_res=8, use_hints=True, warp_prev=True, prev_confidence=False):
         super().__init__()
         self.use_hints = use_hints
         self.warp_prev = warp_prev
+        self.prev_confidence = bool(prev_confidence)
         cin = (2 + 4 + (8 if use_hints else 0)) * 4
         self.enc = nn.Sequential(
             conv(cin, ngf, k=5, norm="instance"),

@@ -183,12 +183,31 @@ def hint_count(rng: np.random.Generator, area_frac: float = 1.0, p_zero: float =
     return n
 
 
+def carried_condition(prev_rgb: np.ndarray, prev_line: np.ndarray, cur_line: np.ndarray):
+    """The previous frame as a keyed line-art shot hands it to the network: its colors with
+    its lines taken out, carried along DIS flow, the current frame's lines multiplied on top;
+    and the flow's forward-backward confidence (HxW float32). All uint8, HxW(x3)."""
+    from ..core import flow as cflow
+    from ..core.color import multiply_lines
+    from ..core.regions import line_mask
+    from ..engine.sequence import FB_TOLERANCE
+
+    maps, cover = cflow.flow_with_confidence(prev_line, cur_line, tolerance=FB_TOLERANCE)
+    fill = cflow.warp(cflow.without_lines(prev_rgb, line_mask(prev_line)), maps)
+    return multiply_lines(fill, cur_line), cover
+
+
 class Sampler:
     """Makes training batches as dicts of float32 arrays (channels first, network scaling)."""
 
     def __init__(self, stills, shots, size: int, family: str, rng: np.random.Generator, p_gray: float = 0.4, warp_prev: bool = True,
-                 hue_jitter: float = 0.0, even_sources: bool = False, augment=None, kind_weights=None):
+                 hue_jitter: float = 0.0, even_sources: bool = False, augment=None, kind_weights=None,
+                 prev_confidence: bool = False):
         self.stills, self.shots, self.size, self.family, self.rng = stills, shots, size, family, rng
+        # line art: the previous frame as a keyed shot hands it over (its colors without its
+        # lines carried along flow, the frame's own lines on top) with the flow's
+        # forward-backward confidence in its fourth channel (engine/sequence.py's carry)
+        self.prev_confidence = prev_confidence
         # even mix (camizan): a still is drawn from a --data folder picked uniformly, so a
         # small folder weighs as much as a large one; else every still is equally likely
         self.by_source: list[list] | None = None
@@ -299,6 +318,7 @@ class Sampler:
         if temporal and rng.random() >= 0.5:  # blank previous frame half of the time
             pc, pl = np.ascontiguousarray(arrs[2]), np.ascontiguousarray(arrs[3])
             pc = self._degrade(pc)
+            conf = 1.0
             if self.warp_prev:
                 from ..engine.pipeline import warp_previous
 
@@ -307,9 +327,13 @@ class Sampler:
                 if aug_seed is not None:  # the flow is found between the inputs the engine would see
                     cur_in = line if kind == "lineart" else inp
                     prev_in = self._augmented(np.ascontiguousarray(arrs[2]), pl, kind, None if use_shot else pl, aug_seed)
-                pc = warp_previous(pc, np.ascontiguousarray(prev_in), np.ascontiguousarray(cur_in))
+                prev_in, cur_in = np.ascontiguousarray(prev_in), np.ascontiguousarray(cur_in)
+                if self.prev_confidence and kind == "lineart":
+                    pc, conf = carried_condition(pc, prev_in, cur_in)
+                else:
+                    pc = warp_previous(pc, prev_in, cur_in)
             prev[:3] = lab_to_net(rgb_to_lab(pc)).transpose(2, 0, 1)
-            prev[3] = 1
+            prev[3] = conf
         item["prev"] = prev
         return item
 

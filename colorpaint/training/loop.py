@@ -105,6 +105,16 @@ class Trainer:
         if cfg.init:
             net, meta = load_weights(cfg.init, family=cfg.model)
             self.base = {"init": str(cfg.init), "init_version": meta.get("version", "")}
+            if cfg.net_config and any(net.config.get(k) != v for k, v in cfg.net_config.items()):
+                # --net on top of --init: the same weights in a network that reads its inputs
+                # differently (temporal's prev_confidence); a change of shape is refused
+                changed = registry.build(cfg.model, {**net.config, **cfg.net_config})
+                try:
+                    changed.load_state_dict(net.state_dict())
+                except RuntimeError as e:
+                    raise ValueError(f"--net {json.dumps(cfg.net_config)} changes the network's shape; "
+                                     f"the weights of --init do not fit it ({str(e).splitlines()[0]})") from None
+                net = changed
         else:
             net = registry.build(cfg.model, cfg.net_config, tiny=cfg.tiny)
             self.base = {}
@@ -276,11 +286,13 @@ class Trainer:
             self.log(f"resumed from step {start}")
         rng = np.random.default_rng(cfg.seed * 1000 + self.rank * 7919 + start)
         sampler = Sampler(tr_s, tr_q, cfg.size, cfg.model, rng, warp_prev=getattr(self.net, "warp_prev", True),
+                          prev_confidence=getattr(self.net, "prev_confidence", False),
                           hue_jitter=float(cfg.objective.get("hue_jitter", 0.0)), even_sources=cfg.mix == "even", augment=aug, kind_weights=kw)
         if cfg.mix == "even":
             self.log("even mix over " + ", ".join(f"{s} ({n} items)" for s, n in sampler.source_counts().items()))
         va_s = va_s or tr_s[: max(1, len(tr_s) // 10)]
-        vsampler = Sampler(va_s, va_q or tr_q, cfg.size, cfg.model, np.random.default_rng(12345))
+        vsampler = Sampler(va_s, va_q or tr_q, cfg.size, cfg.model, np.random.default_rng(12345),
+                           prev_confidence=getattr(self.net, "prev_confidence", False))
         val_batch = vsampler.batch(cfg.val_items)
         sync = self._sync
         self.net.train()
