@@ -27,8 +27,9 @@ from ..models import registry
 from ..project import FrameResult, Project, Stroke
 from ..project.appdata import Preferences, Recovery
 from .prompts import Prompts
+from .actions import WindowActions
+from .docks import WindowDocks
 from .qt_worker import WorkerHub
-from .window_build import WindowBuild
 from .window_files import FileWork
 from .window_models import ModelPicking
 from .window_references import ReferenceWork
@@ -37,7 +38,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample
 __all__ = ["MainWindow", "SAMPLE", "VERSIONS_KEY"]
 
 
-class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow):
+class MainWindow(WindowActions, WindowDocks, ModelPicking, FileWork, ReferenceWork, QMainWindow):
     """The painting window. ``weights`` maps model names to weights files used instead of
     the bundled ones (tests use tiny weights; the CLI's ``--weights NAME=PATH``). ``store``:
     the model folder whose fine-tuned versions the model picker lists and the Train panel
@@ -74,6 +75,18 @@ class MainWindow(WindowBuild, ModelPicking, FileWork, ReferenceWork, QMainWindow
         self.set_project(None)
 
     SAMPLE = SAMPLE
+
+    def _build(self) -> None:
+        """The widgets, in an order where each finds what it uses (the actions need the canvas;
+        the Regions dock the palette dock; the brush's first color the palette lock)."""
+        self._build_canvas()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbars()
+        self._build_docks()
+        self._build_status_bar()
+        self.set_color((230, 60, 60))
+        self._build_bottom_docks()
 
     @property
     def live_on(self) -> bool:

@@ -1,20 +1,15 @@
-"""The window's widgets: actions (with their shortcuts), menus, toolbars, docks and status
-bar. Built once by :class:`~.main_window.MainWindow`; the slots they call live on the window."""
+"""The window's actions (with their shortcuts), menus and toolbars. Built once by
+:class:`~.main_window.MainWindow`; the slots they call live on the window, and the toolbar's
+brush fields write the window's tool state."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFrame, QLabel, QProgressBar, QPushButton, QScrollArea, QSlider,
-                               QSpinBox, QToolBar, QToolButton)
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSlider, QSpinBox, QToolBar, QToolButton
 
 from . import icons
 from .help import ShortcutsDialog, about, shortcut_rows
-from .canvas import HintCanvas
-from .panels import ColorButton, HistoryPanel, LayersPanel, PalettePanel
-from .references_panel import ReferencesPanel
-from .regions_panel import RegionTools
-from .shots import ShotController
-from .trainer_tab import TrainerTab
+from .panels import ColorButton
 
 
 class KeysBackToCanvas(QObject):
@@ -46,8 +41,8 @@ class KeysBackToCanvas(QObject):
         return False
 
 
-class WindowBuild:
-    """Mixin of :class:`MainWindow`: makes its widgets."""
+class WindowActions:
+    """Mixin of :class:`MainWindow`: makes its actions, menus and toolbars."""
 
     def shortcuts(self) -> list[tuple[str, str]]:
         """(action, keys) for every shortcut of the window and its timeline."""
@@ -70,18 +65,8 @@ class WindowBuild:
         self.addAction(a)  # shortcuts work wherever the focus is
         return a
 
-    def _build(self) -> None:
-        self.canvas = HintCanvas(self, self.tools)  # paints with the window's tool state
-        self.setCentralWidget(self.canvas)
-        c = self.canvas
-        c.strokeFinished.connect(self._on_stroke)
-        c.fillRequested.connect(self._on_fill)
-        c.colorPicked.connect(self.set_color)
-        self.tools.events.size.connect(lambda value: self.size_spin.setValue(int(round(value))))
-        c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        c.filesDropped.connect(self._on_drop)
-
-        # ---- actions
+    def _build_actions(self) -> None:
+        """Every QAction of the window, with its shortcut; the tool actions in one group."""
         A = self._action
         self.act_open = A("&Open…", self.open_dialog, "Ctrl+O", tip="Open an image, video or project")
         self.act_open_folder = A("Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+O", tip="Open a folder of frames or a project folder")
@@ -146,7 +131,9 @@ class WindowBuild:
             self.tool_actions[name] = a
         self.tool_actions["brush"].setChecked(True)
 
-        # ---- menus
+    def _build_menus(self) -> None:
+        """File, Edit, View, Tools, Frame and Help (the Help menu's actions are made here)."""
+        A = self._action
         mb = self.menuBar()
         m = mb.addMenu("&File")
         for a in (self.act_open, self.act_open_folder):
@@ -187,6 +174,8 @@ class WindowBuild:
         m.addAction(self.act_shortcuts)
         m.addAction(A("&About ColorPaint", lambda: about(self)))
 
+    def _build_toolbars(self) -> None:
+        """The toolbox (left) and the main toolbar (top): brush, model, Colorize, Live, frames."""
         # ---- toolbox (left)
         box = QToolBar("Tools", self)
         box.setObjectName("toolbox")
@@ -268,92 +257,3 @@ class WindowBuild:
                 self.frame_label = QLabel(" no frame ")
                 self.frame_label.setObjectName("frameLabel")
                 tb.addWidget(self.frame_label)
-
-        # ---- docks (right)
-        self.palette_panel = PalettePanel()
-        self.palette_panel.colorChosen.connect(self.set_color)
-        self.palette_panel.saveRequested.connect(lambda: self.project and self.project.palette.save_color(self.tools.color))
-        self.palette_panel.removeRequested.connect(lambda i: self.project and self.project.palette.remove_saved(i))
-        self.palette_panel.loadRequested.connect(self.load_palette_dialog)
-        self.layers_panel = LayersPanel()
-        self.layers_panel.visibilityChanged.connect(self._layer_visible)
-        self.layers_panel.opacityChanged.connect(self.canvas.set_layer_opacity)
-        self.layers_panel.compareChanged.connect(self.canvas.set_compare)
-        self.history_panel = HistoryPanel()
-        self.history_panel.jumpRequested.connect(lambda i: self.project and self.project.goto(i))
-        docks = []
-        for title, w, obj in (("Palette", self.palette_panel, "paletteDock"), ("Layers", self.layers_panel, "layersDock"),
-                              ("History", self.history_panel, "historyDock")):
-            d = QDockWidget(title, self)
-            d.setObjectName(obj)
-            d.setWidget(w)
-            d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
-            docks.append(d)
-        self.resizeDocks(docks, [190, 150, 400], Qt.Orientation.Vertical)
-        self.resizeDocks(docks[:1], [300], Qt.Orientation.Horizontal)
-        self.regions = RegionTools(self)  # flat colors, region overlay, fill preview, palette lock (its own dock)
-        self.references_panel = rp = ReferencesPanel()
-        rp.addRequested.connect(self.add_reference_dialog)
-        rp.filesDropped.connect(self.add_references)
-        rp.removeRequested.connect(self.remove_reference)
-        rp.enabledChanged.connect(self.set_reference_enabled)
-        rp.matchesToggled.connect(lambda on: self._show_reference_matches())
-        d = self.references_dock = QDockWidget("References", self)
-        d.setObjectName("referencesDock")
-        d.setWidget(rp)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
-        self.tabifyDockWidget(docks[0], d)  # a tab beside the palette
-        docks[0].raise_()
-
-        # ---- status bar
-        sb = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, 100)
-        self.progress.setMaximumWidth(160)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Cancel (Esc)")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.cancel_button.setVisible(False)
-        self.device_label = QLabel()
-        self.device_label.setObjectName("deviceLabel")
-        self.time_label = QLabel()
-        self.time_label.setObjectName("timeLabel")
-        self.zoom_label = QLabel("100 %")
-        for w in (self.progress, self.cancel_button, self.time_label, self.device_label, self.zoom_label):
-            sb.addPermanentWidget(w)
-        self.device_label.setText(f"device: {self.device}")
-        self.set_color((230, 60, 60))
-
-        # ---- timeline (bottom): shots, frame strip, keys, shot colorize
-        self.shots = ShotController(self)
-        self.timeline = self.shots.panel
-        d = self.timeline_dock = QDockWidget("Timeline", self)
-        d.setObjectName("timelineDock")
-        d.setWidget(self.timeline)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
-
-        # ---- Train panel (bottom, a tab beside the timeline): fine-tune, then pick the version here
-        self.trainer = TrainerTab(store=self.model_store, runner=self.workers.background)
-        self.trainer.prompts = self.prompts
-        self.trainer.modelAdded.connect(self._on_version_added)
-        self.trainer.modelSelected.connect(self.use_model_version)
-        self.trainer.versionsChanged.connect(self.refresh_model_picker)
-        self.trainer.modelRemoved.connect(self._on_version_removed)
-        scroll = QScrollArea()  # the panel needs ~870x660 px: scroll rather than squeeze the canvas
-        scroll.setObjectName("trainScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.trainer)
-        d = self.train_dock = QDockWidget("Train", self)
-        d.setObjectName("trainDock")
-        d.setWidget(scroll)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
-        self.tabifyDockWidget(self.timeline_dock, d)
-        self.timeline_dock.raise_()
