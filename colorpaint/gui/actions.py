@@ -1,6 +1,6 @@
 """The window's actions (with their shortcuts), menus and toolbars. Built once by
 :class:`~.main_window.MainWindow`; the slots they call live on the window, and the toolbar's
-brush fields write the window's tool state."""
+brush fields follow the window's tool state through :func:`~.bind.bind`."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSlider, QSpinBox, QToolBar, QToolButton
 
 from . import icons
+from .bind import bind
 from .help import ShortcutsDialog, about, shortcut_rows
 from .panels import ColorButton
 
@@ -215,17 +216,15 @@ class WindowActions:
         self.size_spin.setObjectName("brushSize")
         self.size_spin.setRange(1, 500)
         self.size_spin.setSuffix(" px")
-        self.size_spin.setValue(int(self.tools.size))
-        self.size_spin.valueChanged.connect(lambda v: setattr(self.tools, "size", v))
+        bind(self.size_spin, self.tools, "size")
         self.size_spin.installEventFilter(KeysBackToCanvas(self.canvas, self.size_spin))
         tb.addWidget(self.size_spin)
         tb.addWidget(QLabel(" Opacity "))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, tb)
         self.opacity_slider.setObjectName("brushOpacity")
         self.opacity_slider.setRange(5, 100)
-        self.opacity_slider.setValue(100)
         self.opacity_slider.setMaximumWidth(110)
-        self.opacity_slider.valueChanged.connect(lambda v: setattr(self.tools, "opacity", v / 100.0))
+        bind(self.opacity_slider, self.tools, "opacity", scale=100)  # percent
         tb.addWidget(self.opacity_slider)
         tb.addSeparator()
         tb.addWidget(QLabel(" Model "))

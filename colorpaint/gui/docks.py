@@ -24,7 +24,6 @@ class WindowDocks:
         c.strokeFinished.connect(self._on_stroke)
         c.fillRequested.connect(self._on_fill)
         c.colorPicked.connect(self.set_color)
-        self.tools.events.size.connect(lambda value: self.size_spin.setValue(int(round(value))))
         c.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         c.filesDropped.connect(self._on_drop)
 
