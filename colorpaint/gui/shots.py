@@ -5,15 +5,13 @@ window's project. A shot colorize is a :class:`~colorpaint.app.shot_run.ShotRun`
 worker (what ``colorpaint-cli sequence`` does); each finished frame goes straight into the
 project, so badges, thumbnails and the canvas update while the artist keeps browsing and
 painting, and at the end its frames become one undo step. Thumbnails are made on another
-worker and cached.
+worker and cached (:mod:`.shot_thumbs`).
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QObject, Qt
 
 from ..app.carried import CarriedMaps, overlay_for
 from ..app.requests import shot_model, shot_options
@@ -24,10 +22,10 @@ from ..engine.weights import WeightsError
 from ..project import Project, ProjectError
 from ..project.io import remove_corrected, write_corrected
 from ..project.settings import ProjectSettings
-from ..project.shots import export_frames, export_shot, thumbnail_job
-from .convert import rgb_to_qimage
+from ..project.shots import export_frames, export_shot
 from .prompts import VIDEO_FILTER, VideoRangeDialog  # noqa: F401  (VideoRangeDialog: imported from here too)
-from .timeline import THUMB_H, CellInfo, TimelinePanel, frame_status
+from .shot_thumbs import ShotThumbnails
+from .timeline import CellInfo, TimelinePanel, frame_status
 
 
 class ShotController(QObject):
@@ -38,15 +36,12 @@ class ShotController(QObject):
         self.win = win
         self.panel = TimelinePanel()
         self.runner = win.workers.shot  # its own lane, so single-frame colorize and Live stay responsive
-        self.thumb_runner = win.workers.background
         self.engine = colorize_shot_job  # (session_factory, sources, names, keys, hints, options, cancel); tests may wrap it
         self.project: Project | None = None
         self.shot_index = -1
         self.task = None
         self.run: ShotRun | None = None  # the running shot colorize
-        self._thumbs: OrderedDict[tuple, QImage] = OrderedDict()
-        self._thumb_wanted: dict[tuple, tuple] = {}  # key -> (source, video index, result)
-        self._thumb_task = None
+        self.thumbs = ShotThumbnails(self.panel, win.workers.background, lambda: self.shot, self)
         self._last_frame: dict[int, int] = {}  # shot -> frame last viewed there
         pn = self.panel
         pn.frameChosen.connect(self._choose_frame)
@@ -126,7 +121,7 @@ class ShotController(QObject):
                 pass
         pn.set_cells([self._cell(i, f) for i, f in enumerate(shot.frames)], p.current[1], aspect)
         for i, f in enumerate(shot.frames):
-            self._show_thumb(i, f)
+            self.thumbs.show(i, f)
         self._update_onion()
 
     def _on_current(self) -> None:
@@ -152,7 +147,7 @@ class ShotController(QObject):
         if i < 0:
             return
         self.panel.update_cell(i, self._cell(i, frame))
-        self._show_thumb(i, frame)
+        self.thumbs.show(i, frame)
         if i in (self.project.current[1] - 1, self.project.current[1]):  # the onion skin, or this frame's Carried tint
             self._update_onion()
 
@@ -220,58 +215,10 @@ class ShotController(QObject):
         on = p is not None and self.panel.carried_toggle.isChecked()
         self.win.canvas.set_overlay("carried", overlay_for(p, p.current_frame, self.carried) if on else None)
 
-    # ------------------------------------------------------------------ thumbnails
-    @staticmethod
-    def _thumb_key(f) -> tuple:
-        return (f.id, f.result.rev if f.result is not None else None, str(f.source), f.video_index)
-
-    def _show_thumb(self, i: int, f) -> None:
-        key = self._thumb_key(f)
-        img = self._thumbs.get(key)
-        if img is not None:
-            self._thumbs.move_to_end(key)
-            self.panel.set_thumbnail(i, img)
-            return
-        old = [k for k in self._thumbs if k[0] == f.id]  # an older picture of the frame, until the new one is made
-        self.panel.set_thumbnail(i, self._thumbs[old[-1]] if old else None)
-        if key not in self._thumb_wanted:
-            self._thumb_wanted[key] = (f.source, f.video_index, f.result)
-            QTimer.singleShot(0, self._start_thumbs)
-
-    def _start_thumbs(self) -> None:
-        if self._thumb_task is not None or not self._thumb_wanted:
-            return
-        items = [(k, *v) for k, v in self._thumb_wanted.items()]
-        self._thumb_wanted = {}
-        self._thumb_task = self.thumb_runner.start(lambda token: thumbnail_job(items, THUMB_H, token), progressed=self._thumb_made,
-                                                   done=self._thumbs_done)
-
-    def _thumb_made(self, prog: Progress) -> None:
-        key, small = prog.result
-        if small is None:
-            return
-        img = rgb_to_qimage(small)
-        for k in [k for k in self._thumbs if k[0] == key[0]]:  # older pictures of this frame (Live makes many)
-            del self._thumbs[k]
-        self._thumbs[key] = img
-        while len(self._thumbs) > 2000:
-            self._thumbs.popitem(last=False)
-        shot = self.shot
-        if shot is not None:
-            for i, f in enumerate(shot.frames):
-                if f.id == key[0] and self._thumb_key(f) == key:
-                    self.panel.set_thumbnail(i, img)
-                    break
-
-    def _thumbs_done(self) -> None:
-        self._thumb_task = None
-        if self._thumb_wanted:
-            QTimer.singleShot(0, self._start_thumbs)
-
     def thumbnails_ready(self) -> bool:
         """Every frame of the shown shot has its current thumbnail (tests wait for this)."""
         shot = self.shot
-        return shot is not None and all(self._thumb_key(f) in self._thumbs for f in shot.frames)
+        return shot is not None and self.thumbs.ready(shot)
 
     # ------------------------------------------------------------------ import
     def import_folder_dialog(self) -> None:
@@ -505,5 +452,5 @@ class ShotController(QObject):
     def shutdown(self) -> None:
         self.panel.play_button.setChecked(False)
         self.cancel()
-        self._thumb_wanted.clear()  # the window's worker hub stops the lanes
+        self.thumbs.stop()  # the window's worker hub stops the lanes
 
