@@ -26,9 +26,9 @@ from ..engine.weights import WeightsError
 from ..models import registry
 from ..project import FrameResult, Project, Stroke
 from ..project.appdata import Preferences, Recovery
-from .prompts import Prompts
 from .actions import WindowActions
 from .docks import WindowDocks
+from .prompts import Prompts
 from .qt_worker import WorkerHub
 from .window_files import FileWork
 from .window_models import ModelPicking
