@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.options import DEFAULT_GAP
+
 BASELINES = ("none", "mean", "region-fill", "flow")
 
 
@@ -62,7 +64,7 @@ def _baseline(name: str, img: np.ndarray, kind: str, hints, mean_rgb):
     if name == "region-fill":
         from ..core.regions import segment
 
-        labels, n = segment(rgb_to_luma(img), gap_close=2)
+        labels, n = segment(rgb_to_luma(img), gap_close=DEFAULT_GAP)
         out = img.copy()
         if hints is None or not (hints[..., 3] > 0).any():
             return out
@@ -132,7 +134,7 @@ def evaluate(model: str, data: Path, hints_n: int = 0, kind: str = "auto", split
         if flat:
             from ..engine.flat import flatten
 
-            return flatten(img, res, hints, (), gap=2)
+            return flatten(img, res, hints, (), gap=DEFAULT_GAP)
         return res.composite
 
     def add(kind_, out, gt):
