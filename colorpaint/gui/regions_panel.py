@@ -52,6 +52,9 @@ def region_overlay(labels: np.ndarray, n: int | None = None, alpha: int = OVERLA
     return lut[labels]
 
 
+EDGE_BAND = 2  # px of line next to a region that a fill preview tints with it
+
+
 def fill_preview(labels: np.ndarray, x: int, y: int, color, alpha: int = PREVIEW_ALPHA):
     """Where a fill at (x, y) would go: ``(hxwx4 uint8 RGBA, (x0, y0), info)`` or None on a line.
 
@@ -66,13 +69,21 @@ def fill_preview(labels: np.ndarray, x: int, y: int, color, alpha: int = PREVIEW
     lab = int(labels[y, x])
     mask = (labels == lab).view(np.uint8)
     x0, y0, bw, bh = cv2.boundingRect(mask)
-    m = mask[y0:y0 + bh, x0:x0 + bw]
+    area = int(cv2.countNonZero(mask[y0:y0 + bh, x0:x0 + bw]))
+    # the line pixels hugging the region (up to EDGE_BAND px) take the fill's color too, as
+    # the colors under the ink do: at a high tolerance an anti-aliased line's light edge
+    # counts as line, and the preview would show it as an unfilled band
+    b = EDGE_BAND
+    x0, y0, x1, y1 = max(0, x0 - b), max(0, y0 - b), min(w, x0 + bw + b), min(h, y0 + bh + b)
+    box = mask[y0:y1, x0:x1]
+    grown = cv2.dilate(box, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * b + 1, 2 * b + 1)))
+    m = (box | (grown & (labels[y0:y1, x0:x1] == 0).view(np.uint8))).astype(np.uint8)
+    bh, bw = m.shape
     rgba = np.zeros((bh, bw, 4), np.uint8)
     rgba[m.view(bool)] = tuple(int(v) for v in color) + (alpha,)
     edge_px = cv2.subtract(m, cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)).view(bool)
     ink = (0, 0, 0) if (0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]) > 110 else (255, 255, 255)
     rgba[edge_px] = ink + (230,)
-    area = int(cv2.countNonZero(m))
     edge = any(bool((side == lab).any()) for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]))
     return rgba, (x0, y0), {"label": lab, "area": area, "share": area / float(h * w), "edge": edge}
 
