@@ -4,7 +4,9 @@
 # learning rate per step range: training/README.md); LR, SIZE, BATCH, DE00, DE00_HINTED and HUE_JITTER
 # set a phase's learning rate and loss settings. The critic now learns at a tenth of LR (the paper's
 # rate); the bundled file's critic learned at LR itself: D_LR_RATIO=1 reproduces it. VGG19=FILE (a
-# torchvision VGG19 state-dict) turns on the paper's content and style losses.
+# torchvision VGG19 state-dict) turns on the paper's content and style losses. INIT=FILE starts
+# from a weights file (e.g. the bundled one) and NET='{"prev_confidence": true}' then lets the
+# network read the carried colors' confidence (training/README.md, round 6).
 set -euo pipefail
 # the phase's loss settings from DE00 (CIEDE2000 weight), DE00_HINTED (its factor on samples
 # holding hints) and HUE_JITTER (share of line-art samples turned to a random hue); unset
@@ -14,5 +16,5 @@ DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/temporal}
 colorpaint-train --model temporal --data "$DATA/stills" "$DATA/sequences" \
   --steps ${STEPS:-24000} --batch ${BATCH:-8} --size ${SIZE:-128} --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
-  --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume --objective "$OBJECTIVE" \
-  --d-lr-ratio ${D_LR_RATIO:-0.1} ${VGG19:+--vgg19 "$VGG19"}
+  --val-every 250 --val-items 24 --out "$OUT" --version ${VERSION:-1.2} --resume --objective "$OBJECTIVE" \
+  --d-lr-ratio ${D_LR_RATIO:-0.1} ${VGG19:+--vgg19 "$VGG19"} ${INIT:+--init "$INIT"} ${NET:+--net "$NET"}
