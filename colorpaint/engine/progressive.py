@@ -18,13 +18,13 @@ from .jobs import CancelToken, Progress, run
 from .pipeline import ColorizeRequest, colorize
 
 PREVIEW_SIDE = 512
-PREVIEW_WORK = 128  # px: the network's working size for the quick pass (the full pass keeps the request's)
+PREVIEW_WORK = 96  # px: the network's working size for the quick pass (the full pass keeps the request's)
 
 
 def preview_request(req: ColorizeRequest, side: int = PREVIEW_SIDE) -> ColorizeRequest | None:
     """``req`` on the page scaled to ``side`` (long side), with the network at
-    :data:`PREVIEW_WORK` px (a quarter of the default's pixels: the network and the hints'
-    spreading are most of the quick pass), or None when the page is small."""
+    :data:`PREVIEW_WORK` px (a seventh of the default's pixels: the network and the hints'
+    spreading are most of the quick pass; benchmarks/RESULTS_live.md), or None when the page is small."""
     h, w = req.image.shape[:2]
     if max(h, w) <= side * 1.5:
         return None
