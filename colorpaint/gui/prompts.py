@@ -140,6 +140,12 @@ class Prompts:
         d = VideoRangeDialog(path, count, fps, self.parent)
         return d.range() if d.exec() else None
 
+    def delete_version(self, name: str, family: str) -> bool:
+        """Whether to delete a fine-tuned model version (its weights go from disk)."""
+        ans = QMessageBox.question(self.parent, "Delete model version",
+                                   f"Delete “{name}” ({family})? Its weights are removed from disk.")
+        return ans == QMessageBox.StandardButton.Yes
+
     def stop_training(self) -> bool:
         """On close while a model trains: True to stop it (its checkpoint is kept) and close."""
         ans = QMessageBox.question(self.parent, "Training is running",

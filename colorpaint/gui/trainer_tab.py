@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
-from PySide6.QtWidgets import QInputDialog, QListWidgetItem, QMessageBox, QTableWidgetItem, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QTableWidgetItem, QTreeWidgetItem, QWidget
 
 from ..app.finetune_run import (BaseChoice, FineTuneRun, RunState, TrainingData, base_choices, gpu_available, metric_rows,
                                 version_rows)
@@ -270,24 +270,23 @@ class TrainerTab(TrainerLayout, QWidget):
         v = self.selected_version()
         if not v:
             return
-        name, ok = QInputDialog.getText(self, "Rename model version", "Name:", text=v.name)
-        if ok and name.strip():
+        name = self.prompts.ask_text("Rename model version", "Name:", v.name)
+        if name and name.strip():
             try:
                 self.rename_selected(name)
             except (ModelStoreError, OSError) as e:
-                QMessageBox.warning(self, "Rename", str(e))
+                self.prompts.error("Rename", str(e))
 
     def _ask_delete(self) -> None:
         v = self.selected_version()
         if not v:
             return
-        if QMessageBox.question(self, "Delete model version", f"Delete “{v.name}” ({v.family})? Its weights are removed from disk.") \
-                != QMessageBox.StandardButton.Yes:
+        if not self.prompts.delete_version(v.name, v.family):
             return
         try:
             self.delete_selected()
         except (ModelStoreError, OSError) as e:
-            QMessageBox.warning(self, "Delete", str(e))
+            self.prompts.error("Delete", str(e))
 
     # ================================================================== runs
     def is_busy(self) -> bool:

@@ -105,9 +105,13 @@ def test_train_stop_resume_finish_and_use(qtbot, tab, store):
     res = jobs.run(colorize(Session("cpu"), ColorizeRequest(np.repeat(line[..., None], 3, 2), model="color-apply", weights=used.args[1])))
     assert res.composite.shape == (64, 80, 3) and res.composite.dtype == np.uint8
 
-    # rename and delete the new version; the bundled one cannot be changed
-    tab.rename_selected("Episode 4")
+    # rename and delete the new version (the window's questions answered); the bundled one cannot be changed
+    tab.prompts.ask_text = lambda title, label, text="": "Episode 4" if text else None
+    click(qtbot, tab, "renameVersionButton")
     assert [v.name for v in store.list_versions("color-apply") if not v.bundled] == ["Episode 4"]
+    tab.prompts.delete_version = lambda name, family: False  # the artist says No: nothing goes
+    click(qtbot, tab, "deleteVersionButton")
+    assert len(store.list_versions("color-apply")) == 2
     bundled_item = tab.version_list.topLevelItem(0)
     tab.version_list.setCurrentItem(bundled_item)
     assert tab.selected_version().bundled
