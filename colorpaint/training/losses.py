@@ -78,9 +78,10 @@ def clip_weights(module: nn.Module, c: float) -> None:
 
 def make_critic(in_ch: int, mode: str, cfg: dict, lr: float, device, spectral: bool, noise: float, betas=(0.5, 0.999)):
     """(critic, its optimiser) for an adversarial ``mode``. "wgan" drops spectral norm (the
-    clipping bounds the critic instead) and trains the critic with RMSprop, as Arjovsky et
-    al. (momentum makes the clipped critic unstable)."""
-    d = PatchGAN(in_ch, ndf=cfg.get("ndf", 32), spectral=spectral and mode != "wgan", noise_std=cfg.get("d_noise", noise)).to(device)
+    clipping bounds the critic instead), puts batch norm after its inner convolutions and
+    trains it with RMSprop, as Arjovsky et al. (momentum makes the clipped critic unstable)."""
+    d = PatchGAN(in_ch, ndf=cfg.get("ndf", 32), spectral=spectral and mode != "wgan", noise_std=cfg.get("d_noise", noise),
+                 batch_norm=mode == "wgan").to(device)
     if mode == "wgan":
         clip_weights(d, float(cfg.get("clip", WGAN_CLIP)))
         return d, torch.optim.RMSprop(d.parameters(), lr=lr)

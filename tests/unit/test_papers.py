@@ -87,6 +87,8 @@ def test_weight_clipping_keeps_the_critic_within_001(family, cfg, data):
     obj, _ = _two_steps(family, {}, cfg, data)
     assert isinstance(obj.opt_d, torch.optim.RMSprop)
     assert not any(hasattr(m, "parametrizations") for m in obj.d.modules())  # no spectral norm under clipping
+    # batch norm after the inner convolutions, as the WGAN critic: clipping alone lets the scores run away
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in obj.d.modules()) == len(obj.d.blocks) - 1
     worst = max(p.detach().abs().max().item() for p in obj.d.parameters())
     assert worst <= 0.01 + 1e-9, worst
     # and the critic did train (not every weight sits at zero)
