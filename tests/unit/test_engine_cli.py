@@ -289,3 +289,19 @@ def test_a_stroke_that_slips_across_an_outline_does_not_color_the_shape_next_doo
     assert np.abs(hinted[46, 40].astype(int) - (30, 60, 220)).max() <= 3
     slipped = run(hints=hints, options={"ignore_slips": False})
     assert np.abs(slipped[20, 120].astype(int) - (30, 60, 220)).max() <= 3
+
+
+def test_quick_pass_sizes():
+    """Which pages get a quick first pass before the full one, and at what size: a large
+    page at 512 px, a 512² frame at half its size, a small one none (its one pass is quick)."""
+    from colorpaint.engine.pipeline import ColorizeRequest
+    from colorpaint.engine.progressive import PREVIEW_WORK, preview_request
+
+    def quick(h, w):
+        r = preview_request(ColorizeRequest(np.full((h, w, 3), 255, np.uint8), work_size=256))
+        return None if r is None else (r.image.shape[:2], r.work_size)
+
+    assert quick(2048, 2048) == ((512, 512), PREVIEW_WORK)
+    assert quick(1200, 1600) == ((384, 512), PREVIEW_WORK)
+    assert quick(512, 512) == ((256, 256), PREVIEW_WORK)
+    assert quick(300, 300) is None and quick(96, 128) is None
