@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from colorpaint.core.atomic import atomic_write_bytes  # noqa: E402
 from colorpaint.training.evaluate import evaluate  # noqa: E402
 
 TRAININGS = ("cartoon", "live", "mix")
@@ -58,9 +59,8 @@ def main() -> int:
     table = "\n".join(["| test domain | trained on | CIEDE2000 ↓ | SSIM (RGB) ↑ | PSNR (dB) |",
                        "| --- | --- | --- | --- | --- |", *rows])
     print(table)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1))
+    if args.json:  # the project's one writer: folders made, written whole or not at all
+        atomic_write_bytes(args.json, json.dumps(out, indent=1).encode())
     return 0
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from colorpaint.core.atomic import atomic_write_bytes  # noqa: E402
 from colorpaint.training.evaluate import evaluate  # noqa: E402
 
 MODELS = ("histogram", "color-apply", "region-fill")
@@ -56,9 +57,8 @@ def main() -> int:
         print(f"| {m} | {z['psnr']:.2f} dB / {z['de00']:.2f} | " + " | ".join(f"{r['psnr']:.2f} dB / {r['de00']:.2f}" for r in rs)
               + f" | {min(r['psnr'] for r in rs) - z['psnr']:+.2f} dB |")
     print(f"{time.time() - t0:.0f} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1))
+    if args.json:  # the project's one writer: folders made, written whole or not at all
+        atomic_write_bytes(args.json, json.dumps(out, indent=1).encode())
     return 0
 
 
