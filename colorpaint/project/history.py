@@ -22,7 +22,8 @@ class Command(ABC):
 
 class Swap(Command):
     """A command that sets one value of the project: redo puts ``after`` in place, undo puts
-    ``before`` back, both through the one setter :meth:`put`."""
+    ``before`` back, both through the one setter :meth:`put` (a removal is not a swap:
+    :class:`RemoveShot` says its two steps plainly)."""
 
     before: object
     after: object
@@ -82,22 +83,18 @@ class Batch(Command):
 
 
 @dataclass
-class RemoveShot(Swap):
+class RemoveShot(Command):
     """Take shot ``index`` (its frames, hints and results) out of the project; undo puts it back."""
 
     index: int
     shot: object
     text: str = "Delete shot"
 
-    # before: the shot in its place; after: no shot there
-    before = property(lambda self: self.shot)
-    after = None
+    def redo(self, project) -> None:
+        project._remove_shot(self.index)
 
-    def put(self, project, shot) -> None:
-        if shot is None:
-            project._remove_shot(self.index)
-        else:
-            project._insert_shot(self.index, shot)
+    def undo(self, project) -> None:
+        project._insert_shot(self.index, self.shot)
 
 
 @dataclass
