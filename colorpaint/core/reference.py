@@ -10,7 +10,12 @@ targets its lightness) and the regions are paired by a *global* one-to-one assig
 1. each orientation (as drawn, mirrored) starts from a map that lays the reference's
    figure over the target's: the two silhouettes aligned by ECC
    (:func:`align_silhouettes`; the engine's default), or the figure boxes; both
-   orientations are refined (steps 2-3) and the one with the lower total cost is kept;
+   orientations are refined (steps 2-3) and the one with the lower total cost is kept.
+   A sheet whose figure runs off its edges may be a close-up (a head for a full-body
+   drawing): its lines and silhouette are also searched over the target's figure at
+   several scales and turns (:func:`place_close_up`); when such a placement fits clearly
+   better than the whole-figure map, it is the start, the regions it does not cover are
+   left to the model, and step 2 keeps the placement;
 2. from the paired centroids a robust affine map (RANSAC) from reference to target is
    fitted, and positions and sizes are compared again in that aligned frame (this is
    what lets a cropped or partial reference still line up);
@@ -51,10 +56,20 @@ CONTEXT = 2.0  # weight of the neighbour term
 ACCEPT = 5.0  # a pair costing more falls back to the model (train stills: 69 % of line-art regions accepted right, 19 % wrong; gray 88 % and 2 %)
 SHARE = 1.5  # an unpaired target region may share a reference region below this cost
 DARK_L = 35.0  # reference pixels darker than this are ink
+PAPER_LAB = 10.0  # Lab distance from the paper's color within which a border region of a colored sheet is paper
 EDGE_LAB = 12.0  # Lab distance across two pixels that makes a color edge
 # silhouette alignment (the starting map of each orientation)
 ALIGN_SIDE = 128  # px: both figures' silhouettes are aligned at this size
 ALIGN_TURNS = (-20.0, 0.0, 20.0)  # degrees: starting rotations tried for each orientation
+# close-ups (see place_close_up): a sheet whose figure runs off its edges may show a part
+PART_CUT = 0.05  # share of the sheet's border on its figure that makes it a possible close-up
+PART_SIDE = 160  # px: the target's figure is searched at this size
+PART_SCALES = tuple(np.geomspace(0.2, 0.9, 9))  # the sheet's diagonal over the target figure's
+PART_TURNS = (-20.0, 0.0, 20.0)  # degrees
+PART_REFINE = 3  # placements refined by ECC
+PART_MARGIN = 0.15  # a close-up placement must fit this much better than the whole-figure map (train stills)
+PART_AGREE = 0.0  # and the sheet's colors must follow the drawing's regions better than under that map (agreement)
+OUTSIDE = 10.0  # extra cost of a pair when the target region's centroid lies off the sheet
 # color sampling through the fitted map (see sample_colors)
 FLOW_SIDE = 512  # px: the lines are flow-aligned at this size
 SAMPLE_PIXELS = 1 << 20  # at most this many target pixels are looked up in the reference
@@ -208,6 +223,15 @@ def describe(labels: np.ndarray, n: int, lab: np.ndarray | None = None, with_col
         med = np.nan_to_num(med, nan=100.0)
         if with_color:
             table.color = med
+            # a colored sheet's paper has the paper's color: a part of the figure cut by the
+            # image's edge (a close-up) is not paper however much border it holds
+            paper = int(np.argmax(border))
+            other = page & (np.sqrt(((med - med[paper]) ** 2).sum(1)) > PAPER_LAB)
+            if other.any():
+                table.page = page & ~other
+                fig = ~np.take(table.page, labels)
+                if not (fig.sum() < 0.002 * labels.size or fig.all()):
+                    table.box = tuple(float(v) for v in cv2.boundingRect(fig.view(np.uint8)))
         table.L = med[:, 0]
     return table
 
@@ -340,13 +364,139 @@ def align_silhouettes(t: RegionTable, r: RegionTable, mirror: bool) -> tuple[np.
     return best
 
 
+def cut_share(r: RegionTable) -> float:
+    """Share of the image border lying on the figure (its regions or lines): 0 for a sheet
+    with paper all around, large for a close-up framed tightly."""
+    lab = r.labels
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    return float((~np.take(r.page, border) | (border == 0)).mean())
+
+
+def _lines_small(table: RegionTable, k: float, silhouette: bool = False) -> np.ndarray:
+    """float32 line map (or with ``silhouette`` the figure, :func:`_figure`) of ``table``
+    shrunk by ``k`` (area-averaged), lightly blurred."""
+    m = _figure(table) if silhouette else (table.labels == 0).astype(np.float32)
+    h, w = m.shape
+    if k < 1.0:
+        m = cv2.resize(m, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(m, (0, 0), 1.5)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+def _target_frame(t: RegionTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The target's figure (with a 10 % margin) at :data:`PART_SIDE` px: ``(line map,
+    3x3 map from target pixels into it, silhouette map)``."""
+    x, y, w, h = t.box
+    k = min(1.0, PART_SIDE / max(w, h, 1.0))
+    x0, y0 = max(0, int(x - 0.1 * w)), max(0, int(y - 0.1 * h))
+    x1, y1 = min(t.labels.shape[1], int(x + 1.1 * w) + 1), min(t.labels.shape[0], int(y + 1.1 * h) + 1)
+    sub = RegionTable(t.labels[y0:y1, x0:x1], t.n, t.centroid, t.area, t.elong, t.page, t.box, t.adj)
+    to_small = np.array([[k, 0, -k * x0], [0, k, -k * y0], [0, 0, 1.0]])
+    return _lines_small(sub, k), to_small, _lines_small(sub, k, silhouette=True)
+
+
+def line_fit(t: RegionTable, r: RegionTable, affine: np.ndarray, frame=None) -> float:
+    """How well the reference, laid over the target by ``affine`` (reference -> target),
+    fits the target: the mean of the correlations of their lines and of their silhouettes
+    over the part of the target's figure frame the reference covers (-1 .. 1; -1 when it
+    covers under 5 % of it). ``frame``: :func:`_target_frame`'s result, when reused."""
+    tl, to_small, ts = frame if frame is not None else _target_frame(t)
+    m = to_small @ np.vstack([affine, [0, 0, 1]])
+    k = min(1.0, float(np.sqrt(abs(np.linalg.det(m[:2, :2])))))
+    rl = _lines_small(r, k)
+    m = m @ np.diag([1 / k, 1 / k, 1.0])
+    size = (tl.shape[1], tl.shape[0])
+    foot = cv2.warpAffine(np.ones(rl.shape, np.uint8), m[:2], size, flags=cv2.INTER_NEAREST) > 0
+    if foot.sum() < 0.05 * foot.size:
+        return -1.0
+    lines = _corr(tl[foot], cv2.warpAffine(rl, m[:2], size, flags=cv2.INTER_LINEAR)[foot])
+    rs = cv2.warpAffine(_lines_small(r, k, silhouette=True), m[:2], size, flags=cv2.INTER_LINEAR)
+    return 0.5 * (lines + _corr(ts[foot], rs[foot]))
+
+
+def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None) -> tuple[np.ndarray, float]:
+    """Where a close-up sheet (a head for a full-body drawing) lies on the target: the
+    sheet's lines searched over the target's figure at the scales of :data:`PART_SCALES`
+    and the turns of :data:`PART_TURNS` (normalized cross-correlation, OpenCV
+    ``matchTemplate``), the best placement refined by ECC on the line maps. Returns
+    ``(affine reference -> target 2x3, line fit)`` (:func:`line_fit`)."""
+    tl, to_small, ts = frame if frame is not None else _target_frame(t)
+    rh, rw = r.labels.shape
+    tx, ty, tw, th = t.box
+    diag_t = float(np.hypot(tw, th)) * to_small[0, 0]
+    diag_r = float(np.hypot(rw, rh))
+    found = []
+    for s in PART_SCALES:
+        k = s * diag_t / diag_r
+        rl = _lines_small(r, min(1.0, k))
+        if k > 1.0:
+            rl = cv2.resize(rl, None, fx=k, fy=k, interpolation=cv2.INTER_LINEAR)
+        kk = rl.shape[1] / rw  # the scale actually applied
+        pre = np.diag([kk, kk, 1.0])
+        if mirror:
+            rl = rl[:, ::-1].copy()
+            pre = np.array([[-1, 0, rl.shape[1] - 1], [0, 1, 0], [0, 0, 1.0]]) @ pre
+        for deg in PART_TURNS:
+            h, w = rl.shape
+            rot = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+            c, sn = abs(rot[0, 0]), abs(rot[0, 1])
+            nw, nh = int(h * sn + w * c) + 1, int(h * c + w * sn) + 1
+            rot[:, 2] += (nw / 2 - w / 2, nh / 2 - h / 2)
+            tpl = cv2.warpAffine(rl, rot, (nw, nh))
+            py, px = nh // 4, nw // 4
+            img = cv2.copyMakeBorder(tl, py, py, px, px, cv2.BORDER_CONSTANT, value=0)
+            if tpl.shape[0] > img.shape[0] or tpl.shape[1] > img.shape[1] or tpl.std() < 1e-6:
+                continue
+            res = cv2.matchTemplate(img, tpl, cv2.TM_CCOEFF_NORMED)
+            res[~(np.abs(res) <= 1.0)] = -1.0  # windows of flat paper divide by ~0
+            _, _, _, (bx, by) = cv2.minMaxLoc(res)
+            place = np.array([[1, 0, bx - px], [0, 1, by - py], [0, 0, 1.0]]) @ np.vstack([rot, [0, 0, 1]]) @ pre
+            affine = (np.linalg.inv(to_small) @ place)[:2]
+            found.append((line_fit(t, r, affine, (tl, to_small, ts)), affine))
+    if not found:
+        return _box_affine(t.box, r.box, mirror), -1.0
+    found.sort(key=lambda c: -c[0])
+    best = found[0][::-1]
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
+    for fit, affine in found[:PART_REFINE]:  # the likeliest placements refined by ECC on the lines
+        m = to_small @ np.vstack([affine, [0, 0, 1]])
+        k = min(1.0, float(np.sqrt(abs(np.linalg.det(m[:2, :2])))))
+        rl = _lines_small(r, k)
+        m = m @ np.diag([1 / k, 1 / k, 1.0])
+        warp = np.linalg.inv(m)[:2].astype(np.float32)  # ECC maps the template (target) into the input
+        try:
+            _, warp = cv2.findTransformECC(tl, rl, warp, cv2.MOTION_AFFINE, crit, np.ones(rl.shape, np.uint8), 1)
+        except cv2.error:
+            continue
+        m2 = np.linalg.inv(np.vstack([warp.astype(np.float64), [0, 0, 1]])) @ np.diag([k, k, 1.0])
+        refined = (np.linalg.inv(to_small) @ m2)[:2]
+        if np.linalg.det(refined[:, :2]) * np.linalg.det(affine[:, :2]) <= 0:
+            continue
+        sv = np.linalg.svd(refined[:, :2], compute_uv=False)
+        if sv[1] <= 0 or sv[0] / sv[1] > 3:
+            continue
+        grow = np.sqrt(abs(np.linalg.det(refined[:, :2]) / np.linalg.det(affine[:, :2])))
+        if not 0.67 < grow < 1.5:
+            continue  # ECC ran off to another scale: noise
+        f = line_fit(t, r, refined, (tl, to_small, ts))
+        if f > best[1]:
+            best = (refined, f)
+    return best
+
+
 def _line_edges(mask: np.ndarray) -> np.ndarray:
     """uint8 image that is bright on lines and falls off over ~20 px: what the line flow tracks."""
     d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
     return np.clip(255.0 - 12.0 * d, 0, 255).astype(np.uint8)
 
 
-def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray,
+                  flow: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read each target region's color straight from the reference's pixels under it.
 
     The reference is laid over the target by ``affine`` (reference -> target); the rest of
@@ -367,8 +517,11 @@ def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: n
     tl = cv2.resize((t.labels == 0).astype(np.uint8) * 255, (ww, wh), interpolation=cv2.INTER_AREA) > 64
     to_work = np.diag([k, k, 1.0]) @ np.vstack([affine, [0, 0, 1]])
     rl = cv2.warpAffine((r.labels == 0).astype(np.uint8) * 255, to_work[:2], (ww, wh), flags=cv2.INTER_LINEAR) > 64
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(_line_edges(tl), _line_edges(rl), None)
+    if flow:
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        flow = dis.calc(_line_edges(tl), _line_edges(rl), None)
+    else:  # the map alone
+        flow = np.zeros((wh, ww, 2), np.float32)
     # the sample grid
     step = max(1, int(np.ceil(np.sqrt(h * w / SAMPLE_PIXELS))))
     ys, xs = np.mgrid[0:h:step, 0:w:step]
@@ -414,9 +567,25 @@ def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: n
     return med_rgb, share, count
 
 
-def _unary(t: RegionTable, r: RegionTable, affine: np.ndarray, use_L: bool, shape: bool = True) -> np.ndarray:
+def agreement(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray) -> float:
+    """How well the sheet's colors follow the target's regions under ``affine`` alone (no
+    flow): the area-weighted mean share of agreeing samples (:func:`sample_colors`) over
+    the target's figure regions the map lays on the sheet's figure. A wrong map lays color
+    boundaries across regions and scores low."""
+    _, share, count = sample_colors(t, r, ref_rgb, affine, flow=False)
+    on = (count >= SAMPLE_MIN) & (share > 0)
+    if not on.any():
+        return 0.0
+    w = t.area * on
+    return float((share * w).sum() / w.sum())
+
+
+def _unary(t: RegionTable, r: RegionTable, affine: np.ndarray, use_L: bool, shape: bool = True,
+           off_sheet: bool = False) -> np.ndarray:
     """``n_t x n_r`` cost of pairing each target region (rows 1..n_t) with each reference
-    region, the reference mapped into the target by ``affine``."""
+    region, the reference mapped into the target by ``affine``. ``off_sheet``: a target
+    region whose centroid lies off the reference image costs :data:`OUTSIDE` more with
+    every reference region (a close-up does not show it)."""
     diag = float(np.hypot(t.box[2], t.box[3])) or 1.0
     rc = r.centroid[1:] @ affine[:, :2].T + affine[:, 2]
     tc = t.centroid[1:]
@@ -434,6 +603,12 @@ def _unary(t: RegionTable, r: RegionTable, affine: np.ndarray, use_L: bool, shap
         cost += np.where(both_page, 0.0, np.abs(la) / SIGMA_SIZE)
     if use_L and t.L is not None and r.L is not None:
         cost += np.abs(t.L[1:, None] - r.L[None, 1:]) / SIGMA_L
+    if off_sheet:
+        inv = cv2.invertAffineTransform(np.asarray(affine, np.float64))
+        p = tc @ inv[:, :2].T + inv[:, 2]
+        rh, rw = r.labels.shape
+        off = (p[:, 0] < -0.02 * rw) | (p[:, 0] > 1.02 * rw) | (p[:, 1] < -0.02 * rh) | (p[:, 1] > 1.02 * rh)
+        cost[off] += OUTSIDE
     return cost
 
 
@@ -472,7 +647,7 @@ def _context(t: RegionTable, r: RegionTable, rows, cols) -> np.ndarray:
 
 def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = False, context: bool = True,
                                refit: bool = True, share: bool = True, final: str = "nearest", align: bool = False,
-                               ref_rgb: np.ndarray | None = None) -> Match:
+                               ref_rgb: np.ndarray | None = None, close_ups: bool = True) -> Match:
     """Pair the regions of target ``t`` with those of reference ``r`` (see the module doc).
 
     ``use_L``: compare the lightness of the regions too (grayscale targets; ``t.L`` and
@@ -491,16 +666,30 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
     cost_out = np.full(t.n + 1, np.inf)
     if t.n == 0 or r.n == 0:
         return Match(ref_id, cost_out, False, _box_affine(t.box, r.box, False))
+    starts = {m: align_silhouettes(t, r, m)[0] if align else _box_affine(t.box, r.box, m) for m in (False, True)}
+    part = False
+    if align and close_ups and cut_share(r) >= PART_CUT:
+        # the sheet runs off its edges: it may show only a part of the figure
+        frame = _target_frame(t)
+        fits = {m: line_fit(t, r, a, frame) for m, a in starts.items()}
+        placed = {m: place_close_up(t, r, m, frame) for m in (False, True)}
+        mw, mp = max(fits, key=fits.get), max(placed, key=lambda m: placed[m][1])
+        if placed[mp][1] > fits[mw] + PART_MARGIN:
+            part = True
+            if ref_rgb is not None and PART_AGREE is not None:  # the colors must follow the drawing better too
+                part = agreement(t, r, ref_rgb, placed[mp][0]) > agreement(t, r, ref_rgb, starts[mw]) + PART_AGREE
+            if part:
+                starts = {m: a for m, (a, _) in placed.items()}
     best = None
     for mirror in (False, True):  # each orientation refined in full; the cheaper one wins
-        aff = align_silhouettes(t, r, mirror)[0] if align else _box_affine(t.box, r.box, mirror)
-        cost = _unary(t, r, aff, use_L)
+        aff = starts[mirror]
+        cost = _unary(t, r, aff, use_L, off_sheet=part)
         rows, cols = linear_assignment(cost)
         rounds = (1 if refit else 0) + (2 if context else 0)
         for k in range(rounds):
-            if refit and k < 2:
+            if refit and k < 2 and not part:  # a close-up's placement is kept (train stills: +1 point)
                 aff = _refit(t, r, rows, cols, cost, aff)
-            cost = _unary(t, r, aff, use_L)
+            cost = _unary(t, r, aff, use_L, off_sheet=part)
             if context and (k > 0 or not refit):
                 cost = cost + CONTEXT * (1.0 - _context(t, r, rows, cols))
             rows, cols = linear_assignment(cost)

@@ -324,3 +324,24 @@ def test_sampling_never_drags_a_missing_part_onto_its_neighbour():
     for name, (x, y) in (("body", (110, 130)), ("head", (100, 75)), ("hat", (110, 25))):
         k = labels[y, x]
         assert m.sampled[k] and np.abs(m.colors(np.zeros((rn + 1, 3), np.uint8))[k].astype(int) - FILLS[name]).max() <= 2, name
+
+
+def test_close_up_sheet_colors_the_part_it_shows_and_leaves_the_rest(session_weights):
+    """A head close-up (drawn twice as large, framed so the body runs off its bottom edge)
+    for the whole figure: head, eye and hat take their exact colors in flat mode; the arm
+    and the tail, which the sheet does not show, are left to the model instead of taking
+    the head's colors from a sheet stretched over the whole figure."""
+    session, weights = session_weights
+    line, color = figure()
+    _, sheet = figure(190, 170, [[2.0, 0, -135], [0, 2.0, 0]])
+    line3 = np.repeat(line[..., None], 3, 2)
+    plain, _ = _run(session, weights, line3)
+    out, res = _run(session, weights, line3, refs=[Reference(sheet, name="head close-up")], flat=True)
+    rep = res.references
+    for name in ("head", "eye", "hat"):
+        where = _interior(line, np.all(color == FILLS[name], 2))
+        assert (out[where] == FILLS[name]).all(), (name, np.unique(out[where].reshape(-1, 3), axis=0)[:4])
+    for name in ("arm", "tail"):
+        where = _interior(line, np.all(color == FILLS[name], 2))
+        assert not rep.matched[np.unique(rep.labels[where])].any(), name
+        assert (rep.region_map()[where] == 0).all(), name
