@@ -35,8 +35,10 @@ from colorpaint.core.metrics import delta_e2000
 from colorpaint.core.regions import region_median, segment
 
 
-def deform(color: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
-    """A strongly deformed copy of ``color`` (HxWx3 uint8 RGB) on a white canvas of another size."""
+def deform(color: np.ndarray, rng: np.random.Generator, strength: float = 1.0, labels: np.ndarray | None = None):
+    """A strongly deformed copy of ``color`` (HxWx3 uint8 RGB) on a white canvas of another size.
+    With ``labels`` (HxW int region ids) returns ``(copy, labels moved the same way)``, -1
+    where no region lands."""
     h, w = color.shape[:2]
     oh, ow = int(h * rng.uniform(0.75, 1.25)), int(w * rng.uniform(0.75, 1.25))
     ang = np.deg2rad(rng.uniform(-25, 25) * strength)
@@ -57,8 +59,35 @@ def deform(color: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
     for g in (sx, sy):
         f = cv2.GaussianBlur(rng.uniform(-1, 1, (oh, ow)).astype(np.float32), (0, 0), sig)
         g += (f / (np.abs(f).max() + 1e-9) * amp).astype(np.float32)
-    return cv2.remap(color, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+    out = cv2.remap(color, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+    if labels is None:
+        return out
+    moved = cv2.remap(labels.astype(np.float32), sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_NEAREST,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
+    return out, moved.astype(np.int64)
+
+
+def close_up(ref: np.ndarray, moved: np.ndarray, labels_n: int, rng: np.random.Generator):
+    """A close-up sheet cut from the deformed reference ``ref``: a window of 35-60 % of the
+    figure's height and 45-100 % of its width (the top of the figure half of the time, as
+    a head close-up; elsewhere otherwise), framed tightly so the figure runs off its edges,
+    and drawn 1.2-2x larger. Returns ``(sheet, shown)``: ``shown[i]`` says whether target
+    region ``i`` shows in it (at least half of its pixels in the deformed reference)."""
+    fig = (ref < 245).any(-1)
+    ys, xs = np.nonzero(fig)
+    fx0, fx1, fy0, fy1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    fw, fh = fx1 - fx0, fy1 - fy0
+    ww, wh = int(fw * rng.uniform(0.45, 1.0)), int(fh * rng.uniform(0.35, 0.6))
+    x0 = fx0 + int(rng.uniform(0, fw - ww + 1))
+    y0 = fy0 if rng.random() < 0.5 else fy0 + int(rng.uniform(0, fh - wh + 1))
+    crop, crop_l = ref[y0:y0 + wh, x0:x0 + ww], moved[y0:y0 + wh, x0:x0 + ww]
+    z = rng.uniform(1.2, 2.0)
+    sheet = cv2.resize(crop, (round(ww * z), round(wh * z)), interpolation=cv2.INTER_CUBIC)
+    n = int(labels_n) + 1
+    whole = np.bincount(moved[moved >= 0].ravel(), minlength=n)
+    part = np.bincount(crop_l[crop_l >= 0].ravel(), minlength=n)
+    return sheet, (whole > 0) & (part >= 0.5 * whole)
 
 
 METHODS = {
@@ -70,11 +99,15 @@ METHODS = {
     "(e) (c) + lowest-cost pick, no context": lambda t, r, L: refm.match_regions_to_reference(t, r, L, context=False),
     "(f) (d) + lowest-cost pick": lambda t, r, L: refm.match_regions_to_reference(t, r, L),
     "(g) (f) from the silhouette alignment": lambda t, r, L: refm.match_regions_to_reference(t, r, L, align=True),
-    "(h) (g) + colors read through the map (ColorPaint)": lambda t, r, L, img=None: refm.match_regions_to_reference(t, r, L, align=True, ref_rgb=img),
+    "(h) (g) + colors read through the map": lambda t, r, L, img=None: refm.match_regions_to_reference(t, r, L, align=True, ref_rgb=img, close_ups=False),
+    "(i) (h) + close-ups placed on their part (ColorPaint)": lambda t, r, L, img=None: refm.match_regions_to_reference(t, r, L, align=True, ref_rgb=img),
 }
 
 
-def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot):
+ONLY: set[str] = set()  # method letters to run (--methods); empty: all
+
+
+def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot, shown=None):
     lab_t = rgb_to_lab(truth_rgb)
     truth, cnt = region_median(labels, lab_t, n)
     ids = np.arange(1, n + 1)
@@ -84,14 +117,25 @@ def score(labels, n, truth_rgb, target_in, ref_rgb, kind, tot):
     rl, rn = refm.color_regions(ref_rgb)
     r = refm.describe(rl, rn, rgb_to_lab(ref_rgb), with_color=True)
     for name, fn in METHODS.items():
+        if ONLY and name[1] not in ONLY:
+            continue
         t0 = time.perf_counter()
-        m = fn(t, r, gray, ref_rgb) if name.endswith("(ColorPaint)") else fn(t, r, gray)
+        m = fn(t, r, gray, ref_rgb) if name.startswith(("(h)", "(i)")) else fn(t, r, gray)
         dt = time.perf_counter() - t0
-        for variant, ok_m in ((name, m.ref_id >= 0), (name + ", accepted", m.accepted()) if name.endswith("(ColorPaint)") else (None, None)):
+        for variant, ok_m in ((name, m.ref_id >= 0), (name + ", accepted", m.accepted()) if name.startswith(("(h)", "(i)")) else (None, None)):
             if variant is None:
                 continue
             pred = m.colors(r.color, "lab")
-            right = ok_m[ids] & (delta_e2000(pred[ids], truth[ids]) < 5)
+            good = delta_e2000(pred[ids], truth[ids]) < 5
+            right = ok_m[ids] & good
+            if shown is not None:  # a close-up: a region it does not show is right when left to the model
+                seen = shown[ids]
+                right = np.where(seen, right, ~ok_m[ids] | good)
+                harm = ~seen & ok_m[ids] & ~good
+                d = tot.setdefault(kind, {}).setdefault(variant, np.zeros(9))
+                d += (len(ids), right.sum(), cnt[ids].sum(), cnt[ids][right].sum(), dt,
+                      seen.sum(), (right & seen).sum(), (~seen).sum(), harm.sum())
+                continue
             d = tot.setdefault(kind, {}).setdefault(variant, np.zeros(5))
             d += (len(ids), right.sum(), cnt[ids].sum(), cnt[ids][right].sum(), dt)
 
@@ -109,6 +153,28 @@ def stills(root: Path, split: str, limit: int | None, rng, tot):
         gray = np.repeat(rgb_to_luma(color)[..., None], 3, 2)
         labels, n = refm.color_regions(gray)
         score(labels, n, color, gray, ref, "gray", tot)
+    return len(ids)
+
+
+def crops(root: Path, split: str, limit: int | None, tot):
+    """Val stills referenced by a close-up of a part of themselves (:func:`close_up` of the
+    deformed still): the parts it shows must take its colors, the others are left to the model."""
+    with open(root / "stills" / "manifest.csv", newline="") as fh:
+        ids = [r["id"] for r in csv.DictReader(fh) if r["split"] == split]
+    ids = ids[:limit] if limit else ids
+    rng = np.random.default_rng(1)
+    for pid in ids:
+        color = load_image(root / "stills" / f"{pid}_color.png")
+        line = load_image(root / "stills" / f"{pid}_line.png")[..., 0]
+        labels, n = segment(line, gap_close=2, min_area=None)
+        ref, moved = deform(color, rng, labels=labels)
+        sheet, shown = close_up(ref, moved, n, rng)
+        score(labels, n, color, None, sheet, "close-ups, line art", tot, shown=shown)
+        gray = np.repeat(rgb_to_luma(color)[..., None], 3, 2)
+        gl, gn = refm.color_regions(gray)
+        ref, moved = deform(color, rng, labels=gl)
+        sheet, shown = close_up(ref, moved, gn, rng)
+        score(gl, gn, color, gray, sheet, "close-ups, gray", tot, shown=shown)
     return len(ids)
 
 
@@ -190,22 +256,30 @@ def main():
     ap.add_argument("--max-shot-frames", type=int, default=None, help="targets per shot (evenly spaced)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--poses", default=None, help="a pair folder with characters in several poses (the data build)")
+    ap.add_argument("--crops", action="store_true", help="also close-up references of part of each still")
     ap.add_argument("--poses-split", default=None, help="only this split of --poses")
+    ap.add_argument("--methods", default="", help="only these method letters, e.g. ah")
     args = ap.parse_args()
+    ONLY.update(args.methods)
     root = Path(args.data)
     rng = np.random.default_rng(0)
     tot: dict = {}
     t0 = time.time()
     n_stills = 0 if args.no_stills else stills(root, args.split, args.limit, rng, tot)
     shot_names = [] if args.no_shots else shots(root, args.gap, tot, args.max_shot_frames)
+    n_crops = crops(root, args.split, args.limit, tot) if args.crops else 0
     n_poses = poses(Path(args.poses), tot, args.poses_split) if args.poses else 0
-    out = {"stills": n_stills, "split": args.split, "shots": shot_names, "gap": args.gap, "pose_pairs": n_poses, "results": {}}
+    out = {"stills": n_stills, "split": args.split, "shots": shot_names, "gap": args.gap, "pose_pairs": n_poses, "close_ups": n_crops, "results": {}}
     for kind, d in tot.items():
         print(f"\n{kind}: {int(next(iter(d.values()))[0])} regions")
         for name, v in d.items():
-            out["results"].setdefault(kind, {})[name] = {"regions": int(v[0]), "region_share": float(v[1] / v[0]),
-                                                         "pixel_share": float(v[3] / v[2]), "match_seconds": float(v[4])}
-            print(f"  {name:40s} regions right {100 * v[1] / v[0]:5.1f} %  pixels right {100 * v[3] / v[2]:5.1f} %  ({v[4]:.1f} s)")
+            row = out["results"].setdefault(kind, {})[name] = {
+                "regions": int(v[0]), "region_share": float(v[1] / v[0]), "pixel_share": float(v[3] / v[2]), "match_seconds": float(v[4])}
+            extra = ""
+            if len(v) > 5:  # close-ups: the shown regions, and the hidden ones given a wrong color
+                row.update(shown=int(v[5]), shown_right=float(v[6] / max(v[5], 1)), hidden=int(v[7]), hidden_wrong=float(v[8] / max(v[7], 1)))
+                extra = f"  shown right {100 * row['shown_right']:5.1f} %  hidden colored wrong {100 * row['hidden_wrong']:5.1f} %"
+            print(f"  {name:40s} regions right {100 * v[1] / v[0]:5.1f} %  pixels right {100 * v[3] / v[2]:5.1f} %{extra}  ({v[4]:.1f} s)")
     print(f"{time.time() - t0:.0f} s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

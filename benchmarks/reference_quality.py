@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference_matching import deform  # noqa: E402
+from reference_matching import close_up, deform  # noqa: E402
 
 from colorpaint.core import metrics  # noqa: E402
 from colorpaint.core.color import rgb_to_luma  # noqa: E402
@@ -104,6 +104,18 @@ def speed(root: Path) -> dict:
            "colorize_with_s": timed(lambda: jobs.run(colorize(session, req)))}
     res = jobs.run(colorize(session, req))
     out["regions_from_reference"] = float(res.references.matched[1:].mean())
+    # a close-up sheet of part of the figure (searched over the drawing at several scales)
+    big, moved = deform(color, np.random.default_rng(0), labels=np.zeros(color.shape[:2], np.int64))
+    sheet, _ = close_up(big, moved, 0, np.random.default_rng(0))
+    req_cu = ColorizeRequest(line, model="color-apply", input_kind="lineart", references=(Reference(sheet),))
+
+    def step_cu():
+        eref._REFS._items.clear()
+        apply_references(req_cu, "lineart")
+
+    out["close_up"] = f"{sheet.shape[1]}x{sheet.shape[0]}"
+    out["close_up_reference_step_s"] = timed(step_cu)
+    out["colorize_with_close_up_s"] = timed(lambda: jobs.run(colorize(session, req_cu)))
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out, indent=1))
     return out

@@ -11,8 +11,8 @@ targets its lightness) and the regions are paired by a *global* one-to-one assig
    figure over the target's: the two silhouettes aligned by ECC
    (:func:`align_silhouettes`; the engine's default), or the figure boxes; both
    orientations are refined (steps 2-3) and the one with the lower total cost is kept.
-   A sheet whose figure runs off its edges may be a close-up (a head for a full-body
-   drawing): its lines and silhouette are also searched over the target's figure at
+   On line art, a sheet whose figure runs off its edges may be a close-up (a head for a
+   full-body drawing): its lines and silhouette are also searched over the target's figure at
    several scales and turns (:func:`place_close_up`); when such a placement fits clearly
    better than the whole-figure map, it is the start, the regions it does not cover are
    left to the model, and step 2 keeps the placement;
@@ -492,7 +492,7 @@ def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None) -> 
 def _line_edges(mask: np.ndarray) -> np.ndarray:
     """uint8 image that is bright on lines and falls off over ~20 px: what the line flow tracks."""
     d = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3)
-    return np.clip(255.0 - 12.0 * d, 0, 255).astype(np.uint8)
+    return np.clip(255.0 - 12.0 * np.minimum(d, 64.0), 0, 255).astype(np.uint8)  # no lines at all: d is huge
 
 
 def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray,
@@ -668,8 +668,11 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
         return Match(ref_id, cost_out, False, _box_affine(t.box, r.box, False))
     starts = {m: align_silhouettes(t, r, m)[0] if align else _box_affine(t.box, r.box, m) for m in (False, True)}
     part = False
-    if align and close_ups and cut_share(r) >= PART_CUT:
-        # the sheet runs off its edges: it may show only a part of the figure
+    if align and close_ups and not use_L and cut_share(r) >= PART_CUT:
+        # the sheet runs off its edges: it may show only a part of the figure. Line art
+        # only: on gray pages the lightness already keeps a stretched sheet's colors off
+        # most parts it does not show, and placing close-ups there gained on train stills
+        # but lost on val (benchmarks/reference_matching.py --crops)
         frame = _target_frame(t)
         fits = {m: line_fit(t, r, a, frame) for m, a in starts.items()}
         placed = {m: place_close_up(t, r, m, frame) for m in (False, True)}
