@@ -170,7 +170,8 @@ class RegionTable:
 
     ``centroid`` (n+1)x2 pixels (x, y); ``area`` (n+1) pixels; ``elong`` log of the axis
     ratio of the region's second moments; ``page`` True for regions touching the image
-    border (the paper around the figure); ``box`` the figure's bounding box (x, y, w, h);
+    border (the paper around the figure; on a colored sheet only those of the paper's
+    color, :data:`PAPER_LAB`); ``box`` the figure's bounding box (x, y, w, h);
     ``adj`` (n+1)x(n+1) float32 shared boundary length between regions (across lines);
     ``color`` (n+1)x3 median Lab of the image's colors (references) or None; ``L``
     (n+1) median input lightness (grayscale targets) or None.
@@ -496,7 +497,7 @@ def _line_edges(mask: np.ndarray) -> np.ndarray:
 
 
 def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.ndarray,
-                  flow: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  flow: bool = True, pixels: int = SAMPLE_PIXELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read each target region's color straight from the reference's pixels under it.
 
     The reference is laid over the target by ``affine`` (reference -> target); the rest of
@@ -523,7 +524,7 @@ def sample_colors(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: n
     else:  # the map alone
         flow = np.zeros((wh, ww, 2), np.float32)
     # the sample grid
-    step = max(1, int(np.ceil(np.sqrt(h * w / SAMPLE_PIXELS))))
+    step = max(1, int(np.ceil(np.sqrt(h * w / pixels))))
     ys, xs = np.mgrid[0:h:step, 0:w:step]
     lab_t = t.labels[ys, xs]
     fx = np.clip((xs * k).astype(np.int64), 0, ww - 1)
@@ -572,7 +573,7 @@ def agreement(t: RegionTable, r: RegionTable, ref_rgb: np.ndarray, affine: np.nd
     flow): the area-weighted mean share of agreeing samples (:func:`sample_colors`) over
     the target's figure regions the map lays on the sheet's figure. A wrong map lays color
     boundaries across regions and scores low."""
-    _, share, count = sample_colors(t, r, ref_rgb, affine, flow=False)
+    _, share, count = sample_colors(t, r, ref_rgb, affine, flow=False, pixels=1 << 16)
     on = (count >= SAMPLE_MIN) & (share > 0)
     if not on.any():
         return 0.0
