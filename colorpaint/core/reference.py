@@ -38,7 +38,7 @@ lines; Lab with L in [0, 100]).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -170,8 +170,9 @@ class RegionTable:
 
     ``centroid`` (n+1)x2 pixels (x, y); ``area`` (n+1) pixels; ``elong`` log of the axis
     ratio of the region's second moments; ``page`` True for regions touching the image
-    border (the paper around the figure; on a colored sheet only those of the paper's
-    color, :data:`PAPER_LAB`); ``box`` the figure's bounding box (x, y, w, h);
+    border (the paper around the figure; on a sheet on white paper only those of the
+    paper's color, :data:`PAPER_LAB`); ``paper`` (colored sheets) the border regions of
+    the paper's color whatever it is; ``box`` the figure's bounding box (x, y, w, h);
     ``adj`` (n+1)x(n+1) float32 shared boundary length between regions (across lines);
     ``color`` (n+1)x3 median Lab of the image's colors (references) or None; ``L``
     (n+1) median input lightness (grayscale targets) or None.
@@ -187,6 +188,7 @@ class RegionTable:
     adj: np.ndarray
     color: np.ndarray | None = None
     L: np.ndarray | None = None
+    paper: np.ndarray | None = None
 
 
 def describe(labels: np.ndarray, n: int, lab: np.ndarray | None = None, with_color: bool = False) -> RegionTable:
@@ -225,14 +227,15 @@ def describe(labels: np.ndarray, n: int, lab: np.ndarray | None = None, with_col
         if with_color:
             table.color = med
             # a colored sheet's paper has the paper's color: a part of the figure cut by the
-            # image's edge (a close-up) is not paper however much border it holds
+            # image's edge (a close-up) is not paper however much border it holds. ``paper``
+            # says so for any sheet; ``page`` follows it on white paper (line-art targets;
+            # on a frame with a colored background it cost 3 points on XDoG shots), gray
+            # targets use ``paper`` always (+5 points on gray shots)
             paper = int(np.argmax(border))
-            other = page & (np.sqrt(((med - med[paper]) ** 2).sum(1)) > PAPER_LAB)
-            if other.any():
-                table.page = page & ~other
-                fig = ~np.take(table.page, labels)
-                if not (fig.sum() < 0.002 * labels.size or fig.all()):
-                    table.box = tuple(float(v) for v in cv2.boundingRect(fig.view(np.uint8)))
+            table.paper = page & (np.sqrt(((med - med[paper]) ** 2).sum(1)) <= PAPER_LAB)
+            white = med[paper, 0] > 85 and np.hypot(med[paper, 1], med[paper, 2]) < 10
+            if white and (table.paper != page).any():  # a sheet on white paper
+                table = _with_page(table, table.paper)
         table.L = med[:, 0]
     return table
 
@@ -363,6 +366,14 @@ def align_silhouettes(t: RegionTable, r: RegionTable, mirror: bool) -> tuple[np.
         if cc > best[1]:
             best = (full, float(cc))
     return best
+
+
+def _with_page(r: RegionTable, page: np.ndarray) -> RegionTable:
+    """``r`` with another page (and the figure box that follows from it)."""
+    fig = ~np.take(page, r.labels)
+    box = r.box if fig.sum() < 0.002 * r.labels.size or fig.all() else tuple(
+        float(v) for v in cv2.boundingRect(fig.view(np.uint8)))
+    return replace(r, page=page, box=box)
 
 
 def cut_share(r: RegionTable) -> float:
@@ -667,6 +678,8 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
     cost_out = np.full(t.n + 1, np.inf)
     if t.n == 0 or r.n == 0:
         return Match(ref_id, cost_out, False, _box_affine(t.box, r.box, False))
+    if use_L and r.paper is not None and (r.paper != r.page).any():
+        r = _with_page(r, r.paper)  # gray pages: a frame's background of another color is not paper either
     starts = {m: align_silhouettes(t, r, m)[0] if align else _box_affine(t.box, r.box, m) for m in (False, True)}
     part = False
     if align and close_ups and not use_L and cut_share(r) >= PART_CUT:
