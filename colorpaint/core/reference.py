@@ -67,6 +67,7 @@ PART_SIDE = 160  # px: the target's figure is searched at this size
 PART_SCALES = tuple(np.geomspace(0.2, 0.9, 9))  # the sheet's diagonal over the target figure's
 PART_TURNS = (-20.0, 0.0, 20.0)  # degrees
 PART_REFINE = 3  # placements refined by ECC
+SHEET_SIDE = 512  # px: the sheet's maps for the search are made once at most this size
 PART_MARGIN = 0.15  # a close-up placement must fit this much better than the whole-figure map (train stills)
 PART_AGREE = 0.0  # and the sheet's colors must follow the drawing's regions better than under that map (agreement)
 OUTSIDE = 10.0  # extra cost of a pair when the target region's centroid lies off the sheet
@@ -384,14 +385,37 @@ def cut_share(r: RegionTable) -> float:
     return float((~np.take(r.page, border) | (border == 0)).mean())
 
 
-def _lines_small(table: RegionTable, k: float, silhouette: bool = False) -> np.ndarray:
-    """float32 line map (or with ``silhouette`` the figure, :func:`_figure`) of ``table``
-    shrunk by ``k`` (area-averaged), lightly blurred."""
-    m = _figure(table) if silhouette else (table.labels == 0).astype(np.float32)
+def _shrink(m: np.ndarray, k: float) -> np.ndarray:
+    """float32 map ``m`` shrunk by ``k`` (area-averaged; never enlarged)."""
+    if k >= 1.0:
+        return m
     h, w = m.shape
-    if k < 1.0:
-        m = cv2.resize(m, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
-    return cv2.GaussianBlur(m, (0, 0), 1.5)
+    return cv2.resize(m, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+
+
+@dataclass
+class _Sheet:
+    """A sheet's line and figure maps for the close-up search, made once at most
+    :data:`SHEET_SIDE` px (``s``: the scale from the sheet's pixels; ``w``: its width)."""
+
+    lines: np.ndarray
+    fig: np.ndarray
+    s: float
+    w: int
+
+    @classmethod
+    def of(cls, r: RegionTable) -> "_Sheet":
+        h, w = r.labels.shape
+        s = min(1.0, SHEET_SIDE / max(h, w))
+        return cls(_shrink((r.labels == 0).astype(np.float32), s), _shrink(_figure(r), s), s, w)
+
+    def at(self, m: np.ndarray, silhouette: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(map shrunk to the scale of m, 3x3 from its pixels)``: ``m`` is a 3x3 map from
+        the sheet's pixels; the map is blurred like the target's."""
+        m = m @ np.diag([1 / self.s, 1 / self.s, 1.0])
+        k = min(1.0, float(np.sqrt(abs(np.linalg.det(m[:2, :2])))))
+        out = cv2.GaussianBlur(_shrink(self.fig if silhouette else self.lines, k), (0, 0), 1.5)
+        return out, m @ np.diag([1 / k, 1 / k, 1.0])
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -407,48 +431,52 @@ def _target_frame(t: RegionTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = min(1.0, PART_SIDE / max(w, h, 1.0))
     x0, y0 = max(0, int(x - 0.1 * w)), max(0, int(y - 0.1 * h))
     x1, y1 = min(t.labels.shape[1], int(x + 1.1 * w) + 1), min(t.labels.shape[0], int(y + 1.1 * h) + 1)
-    sub = RegionTable(t.labels[y0:y1, x0:x1], t.n, t.centroid, t.area, t.elong, t.page, t.box, t.adj)
+    labels = t.labels[y0:y1, x0:x1]
+    fig = np.take(~t.page | (np.arange(t.n + 1) == 0), labels).astype(np.float32)
     to_small = np.array([[k, 0, -k * x0], [0, k, -k * y0], [0, 0, 1.0]])
-    return _lines_small(sub, k), to_small, _lines_small(sub, k, silhouette=True)
+    blur = lambda m: cv2.GaussianBlur(_shrink(m, k), (0, 0), 1.5)  # noqa: E731
+    return blur((labels == 0).astype(np.float32)), to_small, blur(fig)
 
 
-def line_fit(t: RegionTable, r: RegionTable, affine: np.ndarray, frame=None) -> float:
+def line_fit(t: RegionTable, r: RegionTable, affine: np.ndarray, frame=None, sheet: _Sheet | None = None) -> float:
     """How well the reference, laid over the target by ``affine`` (reference -> target),
     fits the target: the mean of the correlations of their lines and of their silhouettes
     over the part of the target's figure frame the reference covers (-1 .. 1; -1 when it
-    covers under 5 % of it). ``frame``: :func:`_target_frame`'s result, when reused."""
+    covers under 5 % of it). ``frame``: :func:`_target_frame`'s result, ``sheet``:
+    :class:`_Sheet`'s, when reused."""
     tl, to_small, ts = frame if frame is not None else _target_frame(t)
-    m = to_small @ np.vstack([affine, [0, 0, 1]])
-    k = min(1.0, float(np.sqrt(abs(np.linalg.det(m[:2, :2])))))
-    rl = _lines_small(r, k)
-    m = m @ np.diag([1 / k, 1 / k, 1.0])
+    sheet = sheet or _Sheet.of(r)
+    rl, m = sheet.at(to_small @ np.vstack([affine, [0, 0, 1]]))
     size = (tl.shape[1], tl.shape[0])
     foot = cv2.warpAffine(np.ones(rl.shape, np.uint8), m[:2], size, flags=cv2.INTER_NEAREST) > 0
     if foot.sum() < 0.05 * foot.size:
         return -1.0
     lines = _corr(tl[foot], cv2.warpAffine(rl, m[:2], size, flags=cv2.INTER_LINEAR)[foot])
-    rs = cv2.warpAffine(_lines_small(r, k, silhouette=True), m[:2], size, flags=cv2.INTER_LINEAR)
+    rs = cv2.warpAffine(sheet.at(to_small @ np.vstack([affine, [0, 0, 1]]), silhouette=True)[0], m[:2], size,
+                        flags=cv2.INTER_LINEAR)
     return 0.5 * (lines + _corr(ts[foot], rs[foot]))
 
 
-def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None) -> tuple[np.ndarray, float]:
+def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None, sheet: _Sheet | None = None) -> tuple[np.ndarray, float]:
     """Where a close-up sheet (a head for a full-body drawing) lies on the target: the
     sheet's lines searched over the target's figure at the scales of :data:`PART_SCALES`
     and the turns of :data:`PART_TURNS` (normalized cross-correlation, OpenCV
-    ``matchTemplate``), the best placement refined by ECC on the line maps. Returns
+    ``matchTemplate``), the best placements refined by ECC on the line maps. Returns
     ``(affine reference -> target 2x3, line fit)`` (:func:`line_fit`)."""
-    tl, to_small, ts = frame if frame is not None else _target_frame(t)
+    tl, to_small, ts = frame = frame if frame is not None else _target_frame(t)
+    sheet = sheet or _Sheet.of(r)
     rh, rw = r.labels.shape
     tx, ty, tw, th = t.box
     diag_t = float(np.hypot(tw, th)) * to_small[0, 0]
     diag_r = float(np.hypot(rw, rh))
     found = []
     for s in PART_SCALES:
-        k = s * diag_t / diag_r
-        rl = _lines_small(r, min(1.0, k))
+        k = s * diag_t / diag_r / sheet.s  # from the sheet's small maps
+        rl = _shrink(sheet.lines, k)
         if k > 1.0:
             rl = cv2.resize(rl, None, fx=k, fy=k, interpolation=cv2.INTER_LINEAR)
-        kk = rl.shape[1] / rw  # the scale actually applied
+        rl = cv2.GaussianBlur(rl, (0, 0), 1.5)
+        kk = rl.shape[1] / rw  # the scale actually applied to the sheet's pixels
         pre = np.diag([kk, kk, 1.0])
         if mirror:
             rl = rl[:, ::-1].copy()
@@ -469,23 +497,21 @@ def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None) -> 
             _, _, _, (bx, by) = cv2.minMaxLoc(res)
             place = np.array([[1, 0, bx - px], [0, 1, by - py], [0, 0, 1.0]]) @ np.vstack([rot, [0, 0, 1]]) @ pre
             affine = (np.linalg.inv(to_small) @ place)[:2]
-            found.append((line_fit(t, r, affine, (tl, to_small, ts)), affine))
+            found.append((line_fit(t, r, affine, frame, sheet), affine))
     if not found:
         return _box_affine(t.box, r.box, mirror), -1.0
     found.sort(key=lambda c: -c[0])
     best = found[0][::-1]
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
     for fit, affine in found[:PART_REFINE]:  # the likeliest placements refined by ECC on the lines
-        m = to_small @ np.vstack([affine, [0, 0, 1]])
-        k = min(1.0, float(np.sqrt(abs(np.linalg.det(m[:2, :2])))))
-        rl = _lines_small(r, k)
-        m = m @ np.diag([1 / k, 1 / k, 1.0])
+        rl, m = sheet.at(to_small @ np.vstack([affine, [0, 0, 1]]))  # m: from rl's pixels into the frame
         warp = np.linalg.inv(m)[:2].astype(np.float32)  # ECC maps the template (target) into the input
         try:
             _, warp = cv2.findTransformECC(tl, rl, warp, cv2.MOTION_AFFINE, crit, np.ones(rl.shape, np.uint8), 1)
         except cv2.error:
             continue
-        m2 = np.linalg.inv(np.vstack([warp.astype(np.float64), [0, 0, 1]])) @ np.diag([k, k, 1.0])
+        # back to the sheet's pixels: rl's pixels are the sheet's scaled by m's own factor
+        m2 = np.linalg.inv(np.vstack([warp.astype(np.float64), [0, 0, 1]])) @ np.linalg.inv(m) @ to_small @ np.vstack([affine, [0, 0, 1]])
         refined = (np.linalg.inv(to_small) @ m2)[:2]
         if np.linalg.det(refined[:, :2]) * np.linalg.det(affine[:, :2]) <= 0:
             continue
@@ -495,7 +521,7 @@ def place_close_up(t: RegionTable, r: RegionTable, mirror: bool, frame=None) -> 
         grow = np.sqrt(abs(np.linalg.det(refined[:, :2]) / np.linalg.det(affine[:, :2])))
         if not 0.67 < grow < 1.5:
             continue  # ECC ran off to another scale: noise
-        f = line_fit(t, r, refined, (tl, to_small, ts))
+        f = line_fit(t, r, refined, frame, sheet)
         if f > best[1]:
             best = (refined, f)
     return best
@@ -687,13 +713,13 @@ def match_regions_to_reference(t: RegionTable, r: RegionTable, use_L: bool = Fal
         # only: on gray pages the lightness already keeps a stretched sheet's colors off
         # most parts it does not show, and placing close-ups there gained on train stills
         # but lost on val (benchmarks/reference_matching.py --crops)
-        frame = _target_frame(t)
-        fits = {m: line_fit(t, r, a, frame) for m, a in starts.items()}
-        placed = {m: place_close_up(t, r, m, frame) for m in (False, True)}
+        frame, sheet = _target_frame(t), _Sheet.of(r)
+        fits = {m: line_fit(t, r, a, frame, sheet) for m, a in starts.items()}
+        placed = {m: place_close_up(t, r, m, frame, sheet) for m in (False, True)}
         mw, mp = max(fits, key=fits.get), max(placed, key=lambda m: placed[m][1])
         if placed[mp][1] > fits[mw] + PART_MARGIN:
             part = True
-            if ref_rgb is not None and PART_AGREE is not None:  # the colors must follow the drawing better too
+            if ref_rgb is not None:  # the colors must follow the drawing better too
                 part = agreement(t, r, ref_rgb, placed[mp][0]) > agreement(t, r, ref_rgb, starts[mw]) + PART_AGREE
             if part:
                 starts = {m: a for m, (a, _) in placed.items()}
