@@ -10,6 +10,9 @@ set -euo pipefail
 OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("de00_hinted", "DE00_HINTED"), ("hue_jitter", "HUE_JITTER")) if os.environ.get(e)}))')
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/auto}
-colorpaint-train --model auto --data "$DATA/stills" \
+# Round 7 also reads the data build (BUILT: the folder training/data/build.sh wrote, e.g.
+# ../data-built), with AUGMENT=studio and INIT (the file to start from when OUT holds no checkpoint).
+colorpaint-train --model auto --data "$DATA/stills" ${BUILT:+"$BUILT"} \
   --steps ${STEPS:-24000} --batch ${BATCH:-8} --size ${SIZE:-128} --scale 256 --lr ${LR:-2e-4} --threads ${THREADS:-1} \
-  --val-every 250 --val-items 24 --out "$OUT" --version 1.2 --resume --objective "$OBJECTIVE"
+  --val-every 250 --val-items 24 --out "$OUT" --version ${VERSION:-1.2} --resume --objective "$OBJECTIVE" \
+  ${AUGMENT:+--augment "$AUGMENT"} ${INIT:+--init "$INIT"}

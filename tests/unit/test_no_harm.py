@@ -53,10 +53,12 @@ def test_unsure_gray_frame_gets_less_chroma_and_no_harm(session, model):
     before = run(session, gray, model, input_kind="gray", options=OFF).composite
     after = run(session, gray, model, input_kind="gray").composite
     assert chroma(after) < 0.8 * chroma(before)
-    # closer to the truth than today's output; on this frame `auto` and `temporal` are also
-    # no worse than the gray input, `histogram` and `color-apply` keep a faint warm cast on
-    # the blue sky (0.7 and 1.1 ΔE00 worse than gray)
-    assert mean_delta_e2000(after, truth) < mean_delta_e2000(before, truth)
+    # closer to the truth than the raw network, or left as the gray input where the gate
+    # judges the frame unsure (`auto`'s raw output here is already 0.1 ΔE00 better than
+    # gray, the gate still leaves it gray); `auto` and `temporal` are no worse than the gray
+    # input, `histogram` and `color-apply` keep a faint warm cast on the blue sky
+    de_after, de_gray = mean_delta_e2000(after, truth), mean_delta_e2000(gray, truth)
+    assert de_after < mean_delta_e2000(before, truth) or de_after <= de_gray + 1e-6
     if model in ("auto", "temporal"):
         assert mean_delta_e2000(after, truth) <= mean_delta_e2000(gray, truth) + 1e-6
     assert np.abs(rgb_to_lab(after)[..., 0] - rgb_to_lab(gray)[..., 0]).max() < 2  # lightness stays the input's
