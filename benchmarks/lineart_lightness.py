@@ -72,19 +72,18 @@ def measure(data: Path, models: list[str], limit: int, weights: dict) -> dict:
         ids = np.unique(labels[inside])
         count = np.bincount(labels.ravel(), minlength=n + 1)
 
-        def region_L(rgb):
-            s = np.bincount(labels.ravel(), weights=rgb_to_lab(rgb)[..., 0].ravel().astype(np.float64), minlength=n + 1)
-            return s / np.maximum(count, 1)
+        def region_lab(rgb):  # mean Lab of each region, (n+1)x3
+            lab = rgb_to_lab(rgb).reshape(-1, 3).astype(np.float64)
+            sums = np.stack([np.bincount(labels.ravel(), weights=lab[:, c], minlength=n + 1) for c in range(3)], 1)
+            return (sums / np.maximum(count, 1)[:, None]).astype(np.float32)
 
         add("input unchanged", img, gt)
         for c in CONSTANTS:
             add(f"const L{c}", fill(g, gt.shape, inside, float(c)), gt)
-        true_L = region_L(gt)
+        mean_lab = region_lab(gt)
+        true_L = mean_lab[:, 0].astype(np.float64)
         add("truth L", fill(g, gt.shape, inside, true_L[labels]), gt)
         add("truth L, page too", fill(g, gt.shape, labels > 0, true_L[labels]), gt)
-        gt_lab = rgb_to_lab(gt).astype(np.float64)
-        mean_lab = np.stack([np.bincount(labels.ravel(), weights=gt_lab[..., c].ravel(), minlength=n + 1) for c in range(3)], 1)
-        mean_lab = (mean_lab / np.maximum(count, 1)[:, None]).astype(np.float32)
         lab = np.zeros(gt.shape, np.float32)
         lab[..., 0] = 100.0
         lab[inside] = mean_lab[labels[inside]]
@@ -93,7 +92,7 @@ def measure(data: Path, models: list[str], limit: int, weights: dict) -> dict:
             req = ColorizeRequest(img, model=m, input_kind="lineart", weights=weights.get(m))
             res = jobs.run(colorize(session, req))
             add(f"{m} (its output)", res.composite, gt)
-            pred_L = region_L(res.color)
+            pred_L = region_lab(res.color)[:, 0].astype(np.float64)
             add(f"{m} L", fill(g, gt.shape, inside, pred_L[labels]), gt)
             regions[m][0].extend(pred_L[ids])
             regions[m][1].extend(true_L[ids])
