@@ -12,7 +12,8 @@ Frames of the film shots are not used, so they test the fit on material it never
 ``--report``: on held-out sets, mean ΔE00 of the raw prediction / the calibrated one /
 the untouched gray input, binned by confidence (markdown, for MODELS.md).
 
-    python benchmarks/calibration.py --fit [--limit 40]
+    python benchmarks/calibration.py --fit [--limit 40]     # bins; a model's frame gate and white guard are kept
+    python benchmarks/calibration.py --fit-gate --extra ../data-built --extra-limit 300 --margin 0.3 --models M
     python benchmarks/calibration.py --report [--limit 30]
 """
 from __future__ import annotations
@@ -251,10 +252,11 @@ def main():
             t0 = time.time()
             parts = [samples(session, m, its, kinds=("gray",))["gray"] for its in sets.values()]
             knots, s, cnt = fit_bins(parts)
+            kept = {k: v for k, v in tables.get(m, {}).get("gray", {}).items() if k in ("gate", "guard")}
             tables[m] = {"gray": {"conf": [round(float(v), 3) for v in knots], "scale": [round(float(v), 3) for v in s],
-                                  "pixels": [int(c) for c in cnt]}}
+                                  "pixels": [int(c) for c in cnt], **kept}}
             print(f"{m:12s} gray scale {np.round(s, 2).tolist()}  ({time.time() - t0:.0f} s)", flush=True)
-        tables["_about"] = {
+        tables["_about"] = {**tables.get("_about", {}),
             "fitted_on": f"TRAIN split only: {args.limit} stills spread over it, 3 frames of each train-split ToastTV shot, "
                          "2 frames of every 4th train-split sprite shot; grayscale input, every 3rd pixel at working size 256; "
                          "each set weighs the same",
