@@ -407,9 +407,20 @@ class TemporalObjective(Objective):
         if self.vgg is not None:
             out.update(content=content.item(), style=style.item())
             terms.update(content=w.get("content_weight", 1.0) * content.item(), style=w.get("style_weight", 1000.0) * style.item())
-        loss = self.add_de00(loss, out, terms, lambda: [de00(fake, b["target"], self.de00_weights(b["hints"]))])
+        loss = self.add_de00(loss, out, terms, lambda: [de00(fake, b["target"], self.de00_weights_prev(b["hints"], b["prev"]))])
         self._step(loss, self.opt, list(net.parameters()), sync)
         return self.shares(out, terms)
+
+    def de00_weights_prev(self, hints, prev):
+        """:meth:`de00_weights` times cfg ``de00_noprev`` (default 1) on samples whose
+        previous frame is blank (its fourth channel all 0): the first frame of a shot, which
+        has nothing to carry, is where a muted color is the safe guess."""
+        w = self.de00_weights(hints)
+        scale = float(self.cfg.get("de00_noprev", 1.0))
+        if scale == 1.0:
+            return w
+        blank = (prev[:, 3].flatten(1).amax(1) <= 0).float()
+        return (torch.ones_like(blank) if w is None else w) * (1.0 + (scale - 1.0) * blank)
 
 
 class CamizanObjective(Objective):

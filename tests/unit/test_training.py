@@ -149,6 +149,18 @@ def test_de00_term_weighs_hinted_samples_by_de00_hinted():
     assert OBJECTIVES["histogram"](net, 1e-3, torch.device("cpu"), {"de00_hinted": 1.0}).de00_weights(hints) is None
 
 
+def test_temporal_de00_term_weighs_samples_without_a_previous_frame_by_de00_noprev():
+    net = registry.build("temporal", tiny=True)
+    hints, prev = torch.zeros(3, 8, 8, 8), torch.zeros(3, 4, 8, 8)
+    prev[1, 3] = 1.0  # the second sample carries a previous frame
+    prev[2, 3, 4, 4] = 0.5  # the third one a partly trusted previous frame
+    hints[2, 3, 1, 1] = 1  # and one hint
+    obj = OBJECTIVES["temporal"](net, 1e-3, torch.device("cpu"), {"de00_noprev": 3.0, "de00_hinted": 0.5})
+    assert obj.de00_weights_prev(hints, prev).tolist() == [3.0, 1.0, 0.5]
+    plain = OBJECTIVES["temporal"](net, 1e-3, torch.device("cpu"), {})
+    assert plain.de00_weights_prev(hints, prev) is None
+
+
 def test_exported_weights_are_the_average_and_resume_keeps_it(tmp_path):
     from colorpaint.training.loop import Trainer, TrainConfig
 
