@@ -10,8 +10,9 @@
 set -euo pipefail
 # the phase's loss settings from DE00 (CIEDE2000 weight), DE00_HINTED (its factor on samples
 # holding hints), DE00_NOPREV (its factor on samples with a blank previous frame) and
-# HUE_JITTER (share of line-art samples turned to a random hue); unset ones take the defaults
-OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("de00_hinted", "DE00_HINTED"), ("de00_noprev", "DE00_NOPREV"), ("hue_jitter", "HUE_JITTER")) if os.environ.get(e)}))')
+# HUE_JITTER (share of line-art samples turned to a random hue), L1 and ADV (the weights of
+# Thasarathan's L1 and adversarial terms, 10 and 1 in the paper); unset ones take the defaults
+OBJECTIVE=$(python3 -c 'import json, os; print(json.dumps({k: float(os.environ[e]) for k, e in (("de00_weight", "DE00"), ("de00_hinted", "DE00_HINTED"), ("de00_noprev", "DE00_NOPREV"), ("hue_jitter", "HUE_JITTER"), ("l1_weight", "L1"), ("adv_weight", "ADV")) if os.environ.get(e)}))')
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-runs/temporal}
 colorpaint-train --model temporal --data "$DATA/stills" "$DATA/sequences" \
