@@ -10,6 +10,11 @@ border; the border regions are the page) is filled three ways and scored with PS
 * ``truth color``: each region of the figure its ground truth's mean color, the page white;
 * ``model L``: each region the mean lightness of the model's no-hint result, no chroma.
 
+Every score is also given for two subsets: the stills whose colors lie inside the line
+art's closed regions, and those with a colored page (over 5 % of the border-touching
+regions is not white in the ground truth: flags and scenes whose color fields run to the
+frame's edge with no line around them).
+
 Then the model's own no-hint output (default cel color), and the correlation between the
 model's region lightness and the truth's (over regions, and weighted by area).
 
@@ -29,6 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CONSTANTS = (40, 50, 60, 70, 80, 90)
+# The page: the regions touching the frame's border. Where over PAGE_COLORED of it is not
+# white in the ground truth (L* under PAGE_WHITE_L), the color runs to the frame's edge with
+# no line around it (a flag, a scene): nothing in the line art tells that field from paper.
+PAGE_WHITE_L = 95.0
+PAGE_COLORED = 0.05
 
 
 def _corr(x, y, w=None):
@@ -52,6 +62,7 @@ def measure(data: Path, models: list[str], limit: int, weights: dict) -> dict:
     pairs = read_pairs(data, "val", kind="lineart")[:limit]
     session = Session(None)
     scores: dict[str, list] = {}
+    page_colored: list[float] = []
     regions = {m: ([], [], []) for m in models}
 
     def add(name, out, gt):
@@ -77,6 +88,9 @@ def measure(data: Path, models: list[str], limit: int, weights: dict) -> dict:
             sums = np.stack([np.bincount(labels.ravel(), weights=lab[:, c], minlength=n + 1) for c in range(3)], 1)
             return (sums / np.maximum(count, 1)[:, None]).astype(np.float32)
 
+        page = (labels > 0) & ~inside
+        white = rgb_to_lab(gt)[..., 0] >= PAGE_WHITE_L
+        page_colored.append(float((page & ~white).sum() / max(page.sum(), 1)))
         add("input unchanged", img, gt)
         for c in CONSTANTS:
             add(f"const L{c}", fill(g, gt.shape, inside, float(c)), gt)
@@ -97,8 +111,15 @@ def measure(data: Path, models: list[str], limit: int, weights: dict) -> dict:
             regions[m][0].extend(pred_L[ids])
             regions[m][1].extend(true_L[ids])
             regions[m][2].extend(count[ids])
-    out = {"items": len(pairs), "scores": {k: {"psnr": float(np.mean([s[0] for s in v])), "de00": float(np.mean([s[1] for s in v]))}
-                                           for k, v in scores.items()}, "correlation": {}}
+    def summary(keep):
+        return {k: {"psnr": float(np.mean([s[0] for s, c in zip(v, keep) if c])),
+                    "de00": float(np.mean([s[1] for s, c in zip(v, keep) if c]))} for k, v in scores.items()}
+
+    colored = np.asarray(page_colored) >= PAGE_COLORED
+    out = {"items": len(pairs), "scores": summary(np.ones(len(pairs), bool)), "correlation": {},
+           "page_colored": page_colored,
+           "subsets": {"lines enclose the colors": {"items": int((~colored).sum()), "scores": summary(~colored)},
+                       "colored page": {"items": int(colored.sum()), "scores": summary(colored)}}}
     for m, (pl, tl, w) in regions.items():
         pl, tl, w = (np.asarray(a, np.float64) for a in (pl, tl, w))
         out["correlation"][m] = {"regions": int(len(pl)), "corr": _corr(pl, tl), "corr_area_weighted": _corr(pl, tl, w)}
@@ -114,9 +135,11 @@ def main():
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     res = measure(Path(args.data), [m for m in args.models.split(",") if m], args.limit, json.loads(args.weights))
-    base = res["scores"]["input unchanged"]["psnr"]
-    for k, v in res["scores"].items():
-        print(f"{k:28s} PSNR {v['psnr']:6.2f} ({v['psnr'] - base:+.2f})  ΔE00 {v['de00']:.2f}")
+    for title, sub in [("all", {"items": res["items"], "scores": res["scores"]}), *res["subsets"].items()]:
+        print(f"{title} ({sub['items']} stills)")
+        base = sub["scores"]["input unchanged"]["psnr"]
+        for k, v in sub["scores"].items():
+            print(f"  {k:28s} PSNR {v['psnr']:6.2f} ({v['psnr'] - base:+.2f})  ΔE00 {v['de00']:.2f}")
     for m, c in res["correlation"].items():
         print(f"{m}: region lightness vs truth over {c['regions']} regions: r = {c['corr']:+.2f}, area-weighted {c['corr_area_weighted']:+.2f}")
     if args.json:
