@@ -551,7 +551,7 @@ def colorize(session, req: ColorizeRequest, cancel: CancelToken | None = None):
         composite, color = _keep_unhinted_regions(req, composite, color, *plain)
     if refs is not None:  # grayscale pages take the references' chroma in their paired regions
         composite, color = refs.finish(kind, req.image, composite, color)
-    note = _gate_note(req, kind, size, conf, refs)
+    note = _gate_note(req, kind, size, conf, refs) or _grays_note(req, kind, color)
     return ColorizeResult(composite, color, kind, req.model, time.perf_counter() - t0, loaded.device_name, refs, note)
 
 
@@ -570,6 +570,37 @@ def _gate_note(req: ColorizeRequest, kind: str, size, conf, refs) -> str | None:
     if gate is None or gate > 0.0:
         return None
     return (f"left gray: {req.model} is unsure of this frame's colors (it knows flat drawings on a white page); "
+            "hint strokes, a reference or a colored key frame color it")
+
+
+GRAYS_CHROMA = 12.0  # C* (Lab) above which a pixel of the figure counts as colored
+GRAYS_SHARE = 0.05  # a no-hint line-art result with less of its figure colored than this is "grays"
+
+
+def _grays_note(req: ColorizeRequest, kind: str, color: np.ndarray) -> str | None:
+    """The line that says a line-art drawing colorized with nothing to go on (no hint, no
+    reference, no previous frame) came out in grays, and what colors it; None otherwise.
+
+    Without hints the networks can rarely tell a region's color from its outline, and
+    where they cannot, its color stays neutral (MODELS.md, "Line art input, no hints"). The
+    figure is every pixel of the color layer darker than paper (L* under 97); read at 256 px
+    at most, so it costs a few milliseconds on any page."""
+    if kind != "lineart" or req.prev is not None:
+        return None
+    if req.hints is not None and (req.hints[..., 3] > 0).any():
+        return None
+    h, w = color.shape[:2]
+    k = 256 / max(h, w)
+    if k < 1:
+        color = cv2.resize(color, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+    lab = rgb_to_lab(color)
+    figure = lab[..., 0] < 97.0
+    if not figure.any():
+        return None
+    colored = np.hypot(lab[..., 1], lab[..., 2])[figure] > GRAYS_CHROMA
+    if colored.mean() >= GRAYS_SHARE:
+        return None
+    return (f"grays: {req.model} cannot tell this drawing's colors from its lines alone; "
             "hint strokes, a reference or a colored key frame color it")
 
 

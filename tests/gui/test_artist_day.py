@@ -284,3 +284,18 @@ def test_a_gray_frame_left_gray_says_so_in_the_status_bar(window, qtbot, tmp_pat
     window.colorize()
     qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
     assert "left gray" in window.statusBar().currentMessage()
+
+
+def test_line_art_left_in_grays_says_so_in_the_status_bar(window, qtbot, tmp_path):
+    """Colorize a line-art drawing with no hint: the regions come out in grays, and the
+    status bar says why and what colors them, instead of looking like mud for no reason."""
+    from tests.unit.test_no_harm import _cat
+    from colorpaint.core.imageio import save_image
+
+    save_image(tmp_path / "cat.png", _cat())
+    assert window.open_path(tmp_path / "cat.png")
+    frame = window.project.current_frame
+    window.colorize()
+    qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
+    msg = window.statusBar().currentMessage()
+    assert "grays:" in msg and "hint strokes" in msg

@@ -154,3 +154,38 @@ def test_a_frame_left_gray_says_why_and_what_colors_it(session, tmp_path, capsys
                      "--input-kind", "gray", "--device", "cpu"]) == 0
     out = capsys.readouterr()
     assert "left gray" in out.out and not out.err
+
+
+def _cat():
+    return load_image(Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample_shot" / "frame_0001.png")
+
+
+def test_line_art_left_in_grays_says_so_and_what_colors_it(session, tmp_path, capsys):
+    """Line art colorized with nothing to go on comes out in neutral grays (the networks
+    cannot tell a region's color from its outline): the result says so in one line and
+    points to what colors it; a hint stroke or a previous frame leaves nothing to explain,
+    and a result that does carry color gets no such line."""
+    from colorpaint import cli
+    from colorpaint.core.imageio import save_image
+    from colorpaint.engine.pipeline import _grays_note
+
+    cat = _cat()
+    res = run(session, cat, "histogram", input_kind="lineart")
+    lab = rgb_to_lab(res.color)
+    figure = lab[..., 0] < 97
+    assert np.mean(np.hypot(lab[..., 1], lab[..., 2])[figure] > 12) < 0.05  # it is grays indeed
+    assert res.note and res.note.startswith("grays: histogram") and "reference" in res.note
+    hints = np.zeros(cat.shape[:2] + (4,), np.uint8)
+    hints[180:190, 115:125] = (236, 150, 60, 255)  # the cat's body
+    assert run(session, cat, "histogram", input_kind="lineart", hints=hints).note is None
+    prev = np.full_like(cat, 200)
+    assert run(session, cat, "temporal", input_kind="lineart", prev=prev).note is None
+    req = ColorizeRequest(cat, model="histogram", input_kind="lineart")
+    painted = res.color.copy()
+    painted[figure] = (236, 150, 60)
+    assert _grays_note(req, "lineart", painted) is None
+    save_image(tmp_path / "cat.png", cat)
+    assert cli.main(["colorize", str(tmp_path / "cat.png"), "-o", str(tmp_path / "out"), "--model", "histogram",
+                     "--device", "cpu"]) == 0
+    out = capsys.readouterr()
+    assert "grays: histogram" in out.out and not out.err
