@@ -600,7 +600,7 @@ def _grays_note(req: ColorizeRequest, kind: str, color: np.ndarray) -> str | Non
     colored = np.hypot(lab[..., 1], lab[..., 2])[figure] > GRAYS_CHROMA
     if colored.mean() >= GRAYS_SHARE:
         return None
-    return (f"grays: {req.model} cannot tell this drawing's colors from its lines alone; "
+    return (f"left in grays: {req.model} cannot tell this drawing's colors from its lines alone; "
             "hint strokes, a reference or a colored key frame color it")
 
 

@@ -321,7 +321,7 @@ class MainWindow(WindowActions, WindowDocks, ModelPicking, FileWork, ReferenceWo
         self.time_label.setText(f"{res.seconds:.2f} s")
         self.statusBar().showMessage(f"Colorized with {res.model} on {res.device} in {res.seconds:.2f} s ({total:.2f} s to screen)", 8000)
         if getattr(res, "note", None):  # e.g. a gray frame the model left gray, and what colors it instead
-            self.statusBar().showMessage(f"{res.model}: {res.note}", 15000)
+            self.statusBar().showMessage(res.note, 15000)  # it names the model
 
     def _on_colorize_failed(self, e: BaseException, live: bool) -> None:
         known = isinstance(e, (WeightsError, ImageError, ValueError, KeyError, RuntimeError, OSError))

@@ -298,4 +298,4 @@ def test_line_art_left_in_grays_says_so_in_the_status_bar(window, qtbot, tmp_pat
     window.colorize()
     qtbot.waitUntil(lambda: frame.result is not None and not window.colorizing, timeout=60000)
     msg = window.statusBar().currentMessage()
-    assert "grays:" in msg and "hint strokes" in msg
+    assert "left in grays: auto" in msg and "hint strokes" in msg

@@ -174,7 +174,7 @@ def test_line_art_left_in_grays_says_so_and_what_colors_it(session, tmp_path, ca
     lab = rgb_to_lab(res.color)
     figure = lab[..., 0] < 97
     assert np.mean(np.hypot(lab[..., 1], lab[..., 2])[figure] > 12) < 0.05  # it is grays indeed
-    assert res.note and res.note.startswith("grays: histogram") and "reference" in res.note
+    assert res.note and res.note.startswith("left in grays: histogram") and "reference" in res.note
     hints = np.zeros(cat.shape[:2] + (4,), np.uint8)
     hints[180:190, 115:125] = (236, 150, 60, 255)  # the cat's body
     assert run(session, cat, "histogram", input_kind="lineart", hints=hints).note is None
@@ -188,4 +188,4 @@ def test_line_art_left_in_grays_says_so_and_what_colors_it(session, tmp_path, ca
     assert cli.main(["colorize", str(tmp_path / "cat.png"), "-o", str(tmp_path / "out"), "--model", "histogram",
                      "--device", "cpu"]) == 0
     out = capsys.readouterr()
-    assert "grays: histogram" in out.out and not out.err
+    assert "left in grays: histogram" in out.out and not out.err
