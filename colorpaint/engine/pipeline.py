@@ -590,10 +590,8 @@ def _grays_note(req: ColorizeRequest, kind: str, color: np.ndarray) -> str | Non
     if req.hints is not None and (req.hints[..., 3] > 0).any():
         return None
     h, w = color.shape[:2]
-    k = 256 / max(h, w)
-    if k < 1:
-        color = cv2.resize(color, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
-    lab = rgb_to_lab(color)
+    k = min(1.0, 256 / max(h, w))
+    lab = rgb_to_lab(_resize(color, max(1, round(w * k)), max(1, round(h * k))))
     figure = lab[..., 0] < 97.0
     if not figure.any():
         return None
